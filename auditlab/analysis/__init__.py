@@ -1,0 +1,1 @@
+"""Pure functions DataFrame -> DataFrame or plotly Figure."""

@@ -1,0 +1,1 @@
+"""Talking to Invent: query validation, the HTTP client, paging, retries, rate limiting."""

@@ -1,0 +1,205 @@
+"""What a user may ask of the audit-log endpoint, checked before any request.
+
+``PARAMETER_NAMES`` is the one mapping from our names to Invent's query
+parameter names: if Invent renames one, this is the only line to change.
+The sandbox server reads the same mapping, so both sides move together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from auditlab.actions import ACTION_SET, ALL
+from auditlab.errors import InvalidQuery
+
+PARAMETER_NAMES: dict[str, str] = {
+    "action": "action",
+    "date_from": "from",
+    "date_to": "to",
+    "user_id": "user_id",
+    "assistant_id": "assistant_id",
+    "workflow_id": "workflow_id",
+    "connection_id": "connection_id",
+    "page": "page",
+    "take": "take",
+}
+
+ID_FILTERS: tuple[str, ...] = ("user_id", "assistant_id", "workflow_id", "connection_id")
+MAX_ID_LENGTH = 128
+MAX_TAKE = 100
+DEFAULT_TAKE = 100
+
+
+@dataclass(frozen=True)
+class Query:
+    """A validated audit-log query: filters only, no paging.
+
+    ``action`` is None for every action (sent as nothing, same as ``ALL``).
+
+    >>> Query.build(action="member.role_changed", date_from="2026-10-01").date_from
+    datetime.date(2026, 10, 1)
+    """
+
+    org_id: str = "c"
+    action: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    user_id: str | None = None
+    assistant_id: str | None = None
+    workflow_id: str | None = None
+    connection_id: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        org_id: str = "c",
+        *,
+        action: str | None = None,
+        date_from: Any = None,
+        date_to: Any = None,
+        user_id: str | None = None,
+        assistant_id: str | None = None,
+        workflow_id: str | None = None,
+        connection_id: str | None = None,
+    ) -> Query:
+        """Return a Query from user input, or raise InvalidQuery naming the parameter.
+
+        >>> Query.build(date_from="2026-10-02", date_to="2026-10-01")
+        Traceback (most recent call last):
+        ...
+        auditlab.errors.InvalidQuery: date_to (2026-10-01) is before date_from (2026-10-02)
+        """
+        if not isinstance(org_id, str) or not org_id.strip():
+            raise InvalidQuery(
+                "org_id must be a non-empty string: an org id, or 'c' for the key's own org",
+                parameter="org_id",
+            )
+        if any(ch in org_id for ch in "/?#%\\") or org_id.strip() != org_id:
+            raise InvalidQuery(
+                f"org_id {org_id!r} has characters not allowed in an org id "
+                "(no '/', '?', '#', '%', '\\' or surrounding spaces)",
+                parameter="org_id",
+            )
+        start = parse_date(date_from, "date_from")
+        end = parse_date(date_to, "date_to")
+        if start and end and end < start:
+            raise InvalidQuery(
+                f"date_to ({end.isoformat()}) is before date_from ({start.isoformat()})",
+                parameter="date_to",
+            )
+        ids = {
+            "user_id": user_id,
+            "assistant_id": assistant_id,
+            "workflow_id": workflow_id,
+            "connection_id": connection_id,
+        }
+        for name, value in ids.items():
+            _check_id(name, value)
+        return cls(
+            org_id=org_id,
+            action=_check_action(action),
+            date_from=start,
+            date_to=end,
+            **ids,
+        )
+
+    @property
+    def id_filters(self) -> dict[str, str]:
+        """Return the id filters that are set, by our parameter name."""
+        return {name: getattr(self, name) for name in ID_FILTERS if getattr(self, name)}
+
+    @property
+    def is_unfiltered(self) -> bool:
+        """Return True when the query selects every action and no id filter."""
+        return self.action is None and not self.id_filters
+
+    def with_dates(self, date_from: dt.date | None, date_to: dt.date | None) -> Query:
+        """Return the same filters over another date range."""
+        return replace(self, date_from=date_from, date_to=date_to)
+
+    def filter_key(self) -> dict[str, str]:
+        """Return the server-side filters (not the dates) as our names -> values."""
+        key = dict(self.id_filters)
+        if self.action is not None:
+            key["action"] = self.action
+        return key
+
+    def to_params(self, *, page: int | None = None, take: int | None = None) -> dict[str, str]:
+        """Return the HTTP query parameters, named as Invent names them.
+
+        >>> Query.build(date_from="2026-10-01", date_to="2026-10-01").to_params(page=2)
+        {'from': '2026-10-01', 'to': '2026-10-01', 'page': '2'}
+        """
+        params: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "org_id" or value is None:
+                continue
+            params[PARAMETER_NAMES[field.name]] = (
+                value.isoformat() if isinstance(value, dt.date) else str(value)
+            )
+        if page is not None:
+            params[PARAMETER_NAMES["page"]] = str(page)
+        if take is not None:
+            params[PARAMETER_NAMES["take"]] = str(take)
+        return params
+
+
+def parse_date(value: Any, parameter: str) -> dt.date | None:
+    """Return a UTC calendar date from 'YYYY-MM-DD', a date, a datetime or a Timestamp.
+
+    A timezone-aware datetime is converted to UTC first; a naive one is taken
+    as UTC.
+
+    >>> parse_date("2026-02-28", "date_from")
+    datetime.date(2026, 2, 28)
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime subclass
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidQuery(
+                f"{parameter} {value!r} is not a real date in the form YYYY-MM-DD",
+                parameter=parameter,
+            ) from None
+    raise InvalidQuery(
+        f"{parameter} must be 'YYYY-MM-DD', a date, a datetime or a pandas Timestamp, "
+        f"not {type(value).__name__}",
+        parameter=parameter,
+    )
+
+
+def _check_action(action: str | None) -> str | None:
+    if action is None or action == ALL:
+        return None
+    if not isinstance(action, str) or action not in ACTION_SET:
+        raise InvalidQuery(
+            f"action {action!r} is not an Invent audit-log action: use 'ALL' or one of "
+            "the 61 actions in auditlab.actions.ACTIONS (e.g. 'member.role_changed')",
+            parameter="action",
+        )
+    return action
+
+
+def _check_id(name: str, value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value:
+        raise InvalidQuery(f"{name} must be a non-empty string", parameter=name)
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidQuery(
+            f"{name} is {len(value)} characters long; at most {MAX_ID_LENGTH} are allowed",
+            parameter=name,
+        )

@@ -1,0 +1,1 @@
+"""Parquet store: layout, manifest, incremental sync bookkeeping."""

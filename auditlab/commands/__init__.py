@@ -1,0 +1,1 @@
+"""Subcommands of the ``auditlab`` command line, one module each."""

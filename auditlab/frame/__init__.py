@@ -1,0 +1,1 @@
+"""Entries -> one flat, typed Arrow table / DataFrame; the schema lives here, once."""

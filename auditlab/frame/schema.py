@@ -1,0 +1,90 @@
+"""The one Arrow schema of a flat audit-log table, declared once.
+
+Each column says where it comes from in an entry (a dotted path), so the frame
+builder, the cache and the tests all read the same declaration. Nested objects
+become prefixed columns (``member.user.email`` -> ``member_user_email``);
+objects kept whole are JSON text; ``action_category`` and ``date`` are derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+Kind = Literal["value", "json", "derived", "extra"]
+
+STRING = pa.string()
+CATEGORY = pa.dictionary(pa.int32(), pa.string())
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+BOOL = pa.bool_()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the flat table: its name, Arrow type and source in an entry."""
+
+    name: str
+    type: pa.DataType
+    path: tuple[str, ...] = ()
+    kind: Kind = "value"
+
+
+def _person(prefix: str, path: tuple[str, ...]) -> list[Column]:
+    return [
+        Column(f"{prefix}_id", STRING, (*path, "id")),
+        Column(f"{prefix}_name", STRING, (*path, "name")),
+        Column(f"{prefix}_email", STRING, (*path, "email")),
+        Column(f"{prefix}_avatar", STRING, (*path, "avatar")),
+        Column(f"{prefix}_seen_at", TIMESTAMP, (*path, "seen_at")),
+    ]
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", STRING, ("id",)),
+    Column("created_at", TIMESTAMP, ("created_at",)),
+    Column("date", pa.date32(), kind="derived"),
+    Column("action", CATEGORY, ("action",)),
+    Column("action_category", CATEGORY, kind="derived"),
+    Column("source", CATEGORY, ("source",)),
+    Column("ip", STRING, ("ip",)),
+    Column("country", CATEGORY, ("country",)),
+    Column("agent", STRING, ("agent",)),
+    *_person("actor", ("actor",)),
+    *_person("user", ("user",)),
+    Column("assistant_id", STRING, ("assistant", "id")),
+    Column("assistant_name", STRING, ("assistant", "name")),
+    Column("assistant_enabled", BOOL, ("assistant", "enabled")),
+    Column("assistant_avatar_url", STRING, ("assistant", "avatar_url")),
+    Column("assistant_deleted", BOOL, ("assistant", "deleted")),
+    Column("assistant_config", STRING, ("assistant", "config"), kind="json"),
+    Column("workflow_id", STRING, ("workflow", "id")),
+    Column("workflow_name", STRING, ("workflow", "name")),
+    Column("workflow_access", CATEGORY, ("workflow", "access")),
+    Column("workflow_org_id", STRING, ("workflow", "org_id")),
+    Column("connection_id", STRING, ("connection", "id")),
+    Column("connection_type", CATEGORY, ("connection", "type")),
+    Column("connection_name", STRING, ("connection", "name")),
+    Column("broadcast_id", STRING, ("broadcast", "id")),
+    Column("broadcast_name", STRING, ("broadcast", "name")),
+    Column("member_id", STRING, ("member", "id")),
+    Column("member_role", CATEGORY, ("member", "role")),
+    *_person("member_user", ("member", "user")),
+    Column("org_id", STRING, ("org", "id")),
+    Column("org_name", STRING, ("org", "name")),
+    Column("org_verified", BOOL, ("org", "verified")),
+    Column("org_logo_url", STRING, ("org", "logo_url")),
+    Column("org_plan", CATEGORY, ("org", "plan")),
+    Column("org_config", STRING, ("org", "config"), kind="json"),
+    Column("org_features", STRING, ("org", "features"), kind="json"),
+    Column("metadata", STRING, ("metadata",), kind="json"),
+    # Every field the server sent that no column above names, as one JSON
+    # object keyed by its path, so nothing the server adds is lost.
+    Column("extra_fields", STRING, kind="extra"),
+)
+
+SCHEMA: pa.Schema = pa.schema([pa.field(c.name, c.type) for c in COLUMNS])
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+CATEGORICAL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.type == CATEGORY)
+JSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "json")

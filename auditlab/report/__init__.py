@@ -1,0 +1,1 @@
+"""Parameterised notebooks run with papermill, exported to self-contained HTML."""

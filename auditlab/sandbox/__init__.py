@@ -1,0 +1,1 @@
+"""A synthetic Invent organisation and a local HTTP server speaking Invent's API."""
