@@ -1,0 +1,67 @@
+"""``auditlab sandbox``: serve a synthetic Invent org on 127.0.0.1 until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from auditlab.sandbox.server import DEFAULT_RATE_LIMIT, check_loopback, serve
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sandbox`` subcommand."""
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="serve a synthetic Invent org over HTTP on 127.0.0.1",
+        description="Serve a synthetic Invent org speaking the audit-log API until Ctrl-C. "
+        "The key it prints is a throwaway for this sandbox only.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 = free port)")
+    parser.add_argument("--api-key", help="the key clients must send (default: a random one)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic org")
+    parser.add_argument("--days", type=int, default=180, help="days of history (default 180)")
+    parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=DEFAULT_RATE_LIMIT,
+        help=f"requests per minute per IP (default {DEFAULT_RATE_LIMIT}; 0 = none)",
+    )
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of 5xx answers")
+    parser.add_argument("--cut-rate", type=float, default=0.0, help="share of bodies cut short")
+    parser.add_argument("--live", type=int, default=0, help="entries appended after each page")
+    parser.add_argument("--chaos", type=float, default=0.0, help="share of entries with unknowns")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; return the exit status."""
+    try:
+        check_loopback(args.host)
+    except ValueError as error:
+        raise SystemExit(f"auditlab sandbox: --host: {error}") from None
+    with serve(
+        api_key=args.api_key,
+        seed=args.seed,
+        days=args.days,
+        scale=args.scale,
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        fault_rate=args.fault_rate,
+        cut_rate=args.cut_rate,
+        live=args.live,
+        chaos=args.chaos,
+        host=args.host,
+        port=args.port,
+    ) as sandbox:
+        print(f"Invent sandbox for org {sandbox.org.org_id} ({len(sandbox.org.entries)} entries)")
+        print(f"INVENT_BASE_URL={sandbox.base_url}")
+        print(f"INVENT_API_KEY={sandbox.api_key}")
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return 0
+    return 0

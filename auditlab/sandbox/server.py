@@ -1,0 +1,458 @@
+"""A real HTTP server on 127.0.0.1 speaking Invent's audit-log API over a synthetic org.
+
+It implements DESIGN section 1: ``GET /orgs/{org_id}/audit-logs`` (``org_id``
+is the org's id or ``c``), Bearer auth, every filter validated, newest first,
+``page``/``take`` with the ``pagination-*`` headers, and a per-IP
+requests-per-minute limit answering 429 with ``Retry-After``. On request it
+misbehaves: latency, 5xx answers, connections cut mid-body, entries appended
+while clients page (``live``) and unknown actions or fields (``chaos``).
+
+>>> with serve(days=30, seed=1) as sandbox:
+...     sandbox.base_url.startswith("http://127.0.0.1:")
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hmac
+import ipaddress
+import logging
+import math
+import random
+import secrets
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import numpy as np
+import orjson
+
+from auditlab.actions import ACTION_SET, ALL
+from auditlab.api.query import DEFAULT_TAKE, MAX_ID_LENGTH, MAX_TAKE, PARAMETER_NAMES, parse_date
+from auditlab.errors import InvalidQuery
+from auditlab.sandbox.chaos import add_chaos
+from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
+from auditlab.sandbox.store import FILTER_FIELDS, LogStore
+
+log = logging.getLogger("auditlab")
+
+DEFAULT_RATE_LIMIT = 500
+WINDOW_S = 60.0
+FAULT_STATUSES = (500, 502, 503)
+
+
+class Stats:
+    """What the server answered: requests, statuses, 429s, 5xx, cuts and query strings.
+
+    >>> stats = Stats()
+    >>> stats.record(200, "take=1"); stats.requests, stats.by_status[200]
+    (1, 1)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything counted so far."""
+        with self._lock:
+            self.requests = 0
+            self.by_status: Counter[int] = Counter()
+            self.queries: Counter[str] = Counter()
+            self.cuts = 0
+            self.live_added = 0
+
+    def record(self, status: int, query: str | None = None, *, cut: bool = False) -> None:
+        """Count one answered request (and its query string, for audit-log requests)."""
+        with self._lock:
+            self.requests += 1
+            self.by_status[status] += 1
+            if query is not None:
+                self.queries[query] += 1
+            self.cuts += cut
+
+    def add_live(self, count: int) -> None:
+        """Count entries appended by the ``live`` knob."""
+        with self._lock:
+            self.live_added += count
+
+    @property
+    def rate_limited(self) -> int:
+        """Return how many 429 answers were sent."""
+        return self.by_status[429]
+
+    @property
+    def server_errors(self) -> int:
+        """Return how many 5xx answers were sent."""
+        return sum(n for status, n in self.by_status.items() if status >= 500)
+
+
+class RateLimiter:
+    """A sliding 60-second window of accepted requests per client IP."""
+
+    def __init__(self, per_minute: int | None, clock: Any = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, client: str) -> int | None:
+        """Return None if the request may pass, else the seconds until a slot frees (>= 1)."""
+        if not self.per_minute:
+            return None
+        now = self.clock()
+        with self._lock:
+            window = self._seen.setdefault(client, deque())
+            while window and window[0] <= now - WINDOW_S:
+                window.popleft()
+            if len(window) >= self.per_minute:
+                return max(1, math.ceil(window[0] + WINDOW_S - now))
+            window.append(now)
+            return None
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """How the server misbehaves: all zero means a well-behaved Invent."""
+
+    latency_ms: float = 0.0
+    rate_limit: int | None = DEFAULT_RATE_LIMIT
+    fault_rate: float = 0.0
+    cut_rate: float = 0.0
+    live: int = 0
+    chaos: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("fault_rate", "cut_rate", "chaos"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        if self.latency_ms < 0 or self.live < 0 or (self.rate_limit or 0) < 0:
+            raise ValueError("latency_ms, live and rate_limit must not be negative")
+
+
+class BadParameter(Exception):
+    """A query parameter the endpoint rejects; ``parameter`` is its name on the wire."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+def parse_params(query: str) -> tuple[dict[str, str], str | None, str | None, int, int]:
+    """Return (filters, from, to, page, take) from a query string, or raise BadParameter.
+
+    Filters are keyed by our names (see FILTER_FIELDS); the wire names come
+    from ``auditlab.api.query.PARAMETER_NAMES``. Unknown parameters are ignored.
+
+    >>> parse_params("action=chat.deleted&take=5")
+    ({'action': 'chat.deleted'}, None, None, 1, 5)
+    """
+    raw = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    wire = PARAMETER_NAMES
+    filters: dict[str, str] = {}
+    action = raw.get(wire["action"], "")
+    if action and action != ALL:
+        if action not in ACTION_SET:
+            raise BadParameter(
+                wire["action"],
+                f"{wire['action']} {action!r} is not a known action: use ALL or one of the "
+                "61 documented actions",
+            )
+        filters["action"] = action
+    for name in FILTER_FIELDS[1:]:
+        value = raw.get(wire[name], "")
+        if len(value) > MAX_ID_LENGTH:
+            raise BadParameter(
+                wire[name], f"{wire[name]} must be at most {MAX_ID_LENGTH} characters"
+            )
+        if value:
+            filters[name] = value
+    dates = {}
+    for name in ("date_from", "date_to"):
+        value = raw.get(wire[name]) or None
+        try:
+            day = parse_date(value, wire[name])
+        except InvalidQuery as error:
+            raise BadParameter(wire[name], str(error)) from None
+        dates[name] = day.isoformat() if day else None
+    if dates["date_from"] and dates["date_to"] and dates["date_to"] < dates["date_from"]:
+        raise BadParameter(
+            wire["date_to"], f"{wire['date_to']} must not be before {wire['date_from']}"
+        )
+    page = _integer(raw, wire["page"], 1, 1, None)
+    take = _integer(raw, wire["take"], DEFAULT_TAKE, 1, MAX_TAKE)
+    return filters, dates["date_from"], dates["date_to"], page, take
+
+
+def _integer(raw: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
+    text = raw.get(name)
+    if text is None or text == "":
+        return default
+    allowed = f"an integer from {low} to {high}" if high else f"an integer >= {low}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadParameter(name, f"{name} must be {allowed}, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise BadParameter(name, f"{name} must be {allowed}, got {value}")
+    return value
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """The threading HTTP server holding the org, its store, knobs and stats."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], org: SyntheticOrg, api_key: str, knobs: Knobs, seed: int
+    ) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, SandboxHandler)
+        self.org = org
+        self.api_key = api_key
+        self.knobs = knobs
+        self.stats = Stats()
+        self.limiter = RateLimiter(knobs.rate_limit)
+        self.store = LogStore(org.entries)
+        self._dice = random.Random(seed)
+        self._live_rng = np.random.default_rng([seed, 1])
+        self._chaos_rng = random.Random(f"{seed}-chaos")
+        self._dice_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def roll(self) -> float:
+        """Return the next number from the seeded dice that decide faults and cuts."""
+        with self._dice_lock:
+            return self._dice.random()
+
+    def append_live(self) -> None:
+        """Append ``knobs.live`` new entries at the front of the log (now, unique ids)."""
+        with self._dice_lock:
+            fresh = live_entries(self.org, self._live_rng, self.knobs.live)
+            if self.knobs.chaos:
+                add_chaos(fresh, self.knobs.chaos, self._chaos_rng)
+            self.store.append(fresh)
+            self.org.entries[0:0] = fresh[::-1]
+        self.stats.add_live(len(fresh))
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        """Remember open client connections so stopping can close them."""
+        with self._connections_lock:
+            (self._connections.add if open_ else self._connections.discard)(connection)
+
+    def close_connections(self) -> None:
+        """Shut down every client connection still open."""
+        with self._connections_lock:
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("sandbox: error while serving %s", client_address, exc_info=True)
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    """Answers one request following DESIGN section 1 and the knobs."""
+
+    server: SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "InventSandbox/1.0"
+    timeout = 30
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        self.server.track(self.connection, False)
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sandbox: " + format, *args)
+
+    def do_GET(self) -> None:
+        server = self.server
+        knobs = server.knobs
+        split = urlsplit(self.path)
+        parts = split.path.strip("/").split("/")
+        audit_request = len(parts) == 3 and parts[0] == "orgs" and parts[2] == "audit-logs"
+        query = split.query if audit_request else None
+        if knobs.latency_ms:
+            time.sleep(knobs.latency_ms / 1000)
+        retry_after = server.limiter.admit(self.client_address[0])
+        if retry_after is not None:
+            self._error(429, "rate limit exceeded: at most "
+                        f"{knobs.rate_limit} requests per minute", query,
+                        headers={"Retry-After": str(retry_after)})  # fmt: skip
+            return
+        if knobs.fault_rate and server.roll() < knobs.fault_rate:
+            status = FAULT_STATUSES[int(server.roll() * len(FAULT_STATUSES))]
+            self._error(status, "the server is having a bad moment; try again", query)
+            return
+        if not self._authorised():
+            self._error(401, "missing or invalid API key", query)
+            return
+        if not audit_request:
+            self._error(404, "not found", query)
+            return
+        org_id = unquote(parts[1])
+        if org_id not in ("c", server.org.org_id):
+            self._error(404, "organisation not found for this API key", query)
+            return
+        try:
+            filters, date_from, date_to, page, take = parse_params(split.query)
+        except BadParameter as error:
+            self._error(400, str(error), query, parameter=error.parameter)
+            return
+        body, count = server.store.page(filters, date_from, date_to, page, take)
+        headers = {
+            "pagination-count": str(count),
+            "pagination-page": str(page),
+            "pagination-take": str(take),
+        }
+        cut = bool(knobs.cut_rate) and server.roll() < knobs.cut_rate
+        self._send(200, body, headers, cut=cut)
+        server.stats.record(200, query, cut=cut)
+        if knobs.live:
+            server.append_live()
+
+    def do_POST(self) -> None:
+        self._error(405, "method not allowed", None)
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
+    def _authorised(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = self.server.api_key.encode()
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+
+    def _error(
+        self,
+        status: int,
+        message: str,
+        query: str | None,
+        *,
+        parameter: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        payload: dict[str, Any] = {"statusCode": status, "message": message}
+        if parameter is not None:
+            payload["parameter"] = parameter
+        self._send(status, orjson.dumps(payload), headers or {})
+        self.server.stats.record(status, query)
+
+    def _send(
+        self, status: int, body: bytes, headers: dict[str, str], *, cut: bool = False
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if cut:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if cut:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(body)
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: where it listens, its key, the org it serves and its stats."""
+
+    base_url: str
+    api_key: str
+    org: SyntheticOrg
+    stats: Stats
+    knobs: Knobs
+    server: SandboxHTTPServer
+
+    def __repr__(self) -> str:
+        entries = len(self.org.entries)
+        return f"Sandbox(base_url={self.base_url!r}, org_id={self.org.org_id!r}, {entries=})"
+
+
+def check_loopback(host: str) -> None:
+    """Raise ValueError unless host is a loopback address (the sandbox never listens wider)."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"host must be a loopback address such as 127.0.0.1, not {host!r}")
+
+
+@contextlib.contextmanager
+def serve(
+    *,
+    api_key: str | None = None,
+    seed: int = 0,
+    days: int = 180,
+    now: dt.datetime | None = None,
+    org_id: str = "org_sandbox",
+    scale: float = 1.0,
+    org: SyntheticOrg | None = None,
+    latency_ms: float = 0.0,
+    rate_limit: int | None = DEFAULT_RATE_LIMIT,
+    fault_rate: float = 0.0,
+    cut_rate: float = 0.0,
+    live: int = 0,
+    chaos: float = 0.0,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[Sandbox]:
+    """Yield a running sandbox server on 127.0.0.1, stopped cleanly on exit.
+
+    ``org`` serves an org generated earlier (its entries are the truth and
+    grow when ``live`` appends); otherwise one is generated from ``seed``,
+    ``days``, ``now``, ``org_id`` and ``scale``. ``api_key`` defaults to a
+    random one. ``port=0`` picks a free port.
+
+    >>> import httpx
+    >>> with serve(api_key="k", days=30) as sb:
+    ...     httpx.get(f"{sb.base_url}/orgs/c/audit-logs?take=1",
+    ...               headers={"Authorization": "Bearer k"}).status_code
+    200
+    """
+    check_loopback(host)
+    knobs = Knobs(latency_ms, rate_limit, fault_rate, cut_rate, live, chaos)
+    if org is None:
+        org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
+    if chaos:
+        add_chaos(org.entries, chaos, random.Random(f"{seed}-chaos-history"), keep=org.answer_key)
+    key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
+    server = SandboxHTTPServer((host, port), org, key, knobs, seed)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="auditlab-sandbox", daemon=True)  # fmt: skip
+    thread.start()
+    bound_host, bound_port = server.server_address[:2]
+    url_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    try:
+        yield Sandbox(f"http://{url_host}:{bound_port}", key, org, server.stats, knobs, server)
+    finally:
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        thread.join()
