@@ -181,6 +181,30 @@ def parse_date(value: Any, parameter: str) -> dt.date | None:
     )
 
 
+def check_whole_number(
+    parameter: str, value: Any, meaning: str, *, maximum: int | None = None
+) -> int:
+    """Return value if it is a whole number from 1 to maximum, else raise InvalidQuery.
+
+    >>> check_whole_number("take", 101, "per page", maximum=MAX_TAKE)
+    Traceback (most recent call last):
+    ...
+    auditlab.errors.InvalidQuery: take must be a whole number from 1 to 100 (per page), not 101
+    """
+    allowed = ">= 1" if maximum is None else f"from 1 to {maximum}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < 1
+        or (maximum is not None and value > maximum)
+    ):
+        raise InvalidQuery(
+            f"{parameter} must be a whole number {allowed} ({meaning}), not {value!r}",
+            parameter=parameter,
+        )
+    return value
+
+
 def _check_action(action: str | None) -> str | None:
     if action is None or action == ALL:
         return None

@@ -1,0 +1,262 @@
+"""The HTTP client for Invent's audit-log endpoint: one request, done right, then paging.
+
+Layers, each its own module: ``credentials`` (key and base URL), ``ratelimit``
+(one limiter for every request in flight), ``retry`` (what to retry and how
+long to wait), ``paging`` (how pages add up to a range). This module joins
+them around one request function and maps answers to auditlab's exceptions.
+
+Threads, not asyncio: pages run in a ``ThreadPoolExecutor`` over one
+thread-safe ``httpx.Client``, so the client also works inside Jupyter's
+running event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from auditlab import __version__
+from auditlab.api.credentials import ApiKey, resolve_api_key, resolve_base_url
+from auditlab.api.paging import FetchResult, OnPage, Page, fetch_live, fetch_stable
+from auditlab.api.query import DEFAULT_TAKE, MAX_TAKE, Query, check_whole_number
+from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter
+from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
+from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
+
+logger = logging.getLogger("auditlab")
+
+USER_AGENT = f"auditlab/{__version__}"
+COUNT_HEADER = "pagination-count"
+# Failures of the connection or of the body, not of our request: worth another try.
+TRANSIENT_ERRORS: tuple[type[httpx.HTTPError], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,  # connect, read, write and close errors
+    httpx.RemoteProtocolError,  # e.g. the body ended before Content-Length
+    httpx.DecodingError,  # a compressed body cut short
+)
+SERVER_MESSAGE_LIMIT = 300
+
+
+class InventClient:
+    """Return a client for one Invent key: pages, ranges, retries and the rate limit.
+
+    ``rate_limit`` is requests per minute shared by every request this client
+    sends; ``max_concurrency`` bounds the requests in flight. Pass ``limiter``
+    to share one RateLimiter between clients, or to test with a fake clock.
+
+    >>> from auditlab.api.query import Query
+    >>> from auditlab.sandbox import serve
+    >>> with serve(api_key="sk_test_doc", days=3) as server:
+    ...     with InventClient("sk_test_doc", server.base_url) as client:
+    ...         result = client.fetch(Query.build(), live=False)
+    ...     len(result.entries) == len(server.org.entries), result.complete
+    (True, True)
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        max_concurrency: int = 8,
+        rate_limit: int = INVENT_RATE_LIMIT,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        check_whole_number("max_concurrency", max_concurrency, "requests in flight")
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise InvalidQuery(
+                f"timeout must be a number of seconds > 0, not {timeout!r}", parameter="timeout"
+            )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise InvalidQuery(
+                "retry must be an auditlab.api.retry.RetryPolicy, e.g. RetryPolicy(max_attempts=3)",
+                parameter="retry",
+            )
+        self.limiter = limiter if limiter is not None else RateLimiter(rate_limit)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.max_concurrency = max_concurrency
+        self.base_url = resolve_base_url(base_url)
+        self._key = ApiKey(resolve_api_key(api_key))
+        self._in_flight = threading.BoundedSemaphore(max_concurrency)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=_BearerAuth(self._key),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"InventClient(base_url={self.base_url!r}, api_key={self._key!r}, "
+            f"max_concurrency={self.max_concurrency}, rate_limit={self.limiter.limit})"
+        )
+
+    def __enter__(self) -> InventClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def fetch(self, query: Query, *, live: bool, on_page: OnPage | None = None) -> FetchResult:
+        """Return all entries of query's range, deduplicated by id, newest first.
+
+        ``live=False`` for a range that ends before today (it cannot change:
+        pages are fetched concurrently, ``ceil(count / 100)`` requests);
+        ``live=True`` for a range that includes today (read in order and
+        reconciled with the server's count, see ``paging.fetch_live``).
+        ``on_page(n)`` is called after each page with the number of new
+        entries it brought, e.g. to drive a progress bar.
+
+        >>> with InventClient("sk_test_doc", "http://127.0.0.1:1") as client:
+        ...     client.fetch(Query.build(), live="yes")
+        Traceback (most recent call last):
+        ...
+        auditlab.errors.InvalidQuery: live must be True or False, not 'yes'
+        """
+        if not isinstance(query, Query):
+            raise InvalidQuery(
+                "query must be an auditlab.api.query.Query, made with Query.build(...)",
+                parameter="query",
+            )
+        if not isinstance(live, bool):
+            raise InvalidQuery(f"live must be True or False, not {live!r}", parameter="live")
+
+        def one_page(number: int) -> Page:
+            return self.fetch_page(query, number)
+
+        if live:
+            return fetch_live(one_page, on_page=on_page)
+        return fetch_stable(one_page, max_concurrency=self.max_concurrency, on_page=on_page)
+
+    def fetch_page(self, query: Query, page: int, take: int = DEFAULT_TAKE) -> Page:
+        """Return one page of query's entries, with the server's total count.
+
+        Retries transient failures per the retry policy; every attempt waits
+        for the rate limiter.
+        """
+        check_whole_number("page", page, "1-based page number")
+        check_whole_number("take", take, "entries per page", maximum=MAX_TAKE)
+        path = f"/orgs/{quote(query.org_id, safe='')}/audit-logs"
+        params = query.to_params(page=page, take=take)
+        attempts = 0
+
+        def attempt() -> Page:
+            nonlocal attempts
+            attempts += 1
+            return self._get_page(path, params, query.org_id, page, take)
+
+        answered = self.retry.call(attempt, what=f"GET {path} page {page}")
+        return replace(answered, requests=attempts)
+
+    def _get_page(
+        self, path: str, params: dict[str, str], org_id: str, page: int, take: int
+    ) -> Page:
+        """Return one attempt's page, or raise Transient or a typed error."""
+        with self._in_flight, self.limiter.slot():
+            try:
+                response = self._http.get(path, params=params)
+            except TRANSIENT_ERRORS as exc:
+                raise Transient(type(exc).__name__) from None
+            except httpx.HTTPError as exc:
+                raise APIError(
+                    f"GET {path} failed: {type(exc).__name__}: {self._key.scrub(str(exc))}"
+                ) from None
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise Transient(
+                f"HTTP {status}",
+                status=status,
+                retry_after=parse_retry_after(
+                    response.headers.get("retry-after"), date=response.headers.get("date")
+                ),
+            )
+        if status != 200:
+            raise self._error(response, path, org_id)
+        try:
+            entries = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise Transient(
+                f"a body that is not JSON (HTTP {status}, {len(response.content)} bytes)",
+                status=status,
+            ) from None
+        if not isinstance(entries, list):
+            raise APIError(
+                f"GET {path} answered a JSON {type(entries).__name__}, not the array of entries",
+                status_code=status,
+            )
+        try:
+            count = int(response.headers[COUNT_HEADER])
+        except (KeyError, ValueError):
+            raise APIError(
+                f"GET {path} answered without a whole-number {COUNT_HEADER} header",
+                status_code=status,
+            ) from None
+        return Page(entries, count, page, take, len(response.content))
+
+    def _error(self, response: httpx.Response, path: str, org_id: str) -> APIError | InvalidQuery:
+        """Return the exception for a non-retryable answer, with the server's message."""
+        status = response.status_code
+        message = self._server_message(response)
+        if status == 400:
+            return InvalidQuery(f"Invent rejected the query (HTTP 400): {message}")
+        if status in (401, 403):
+            return AuthError(
+                f"Invent refused the API key (HTTP {status}): {message}. Check the api_key "
+                "argument, the INVENT_API_KEY environment variable or the .env file",
+                status_code=status,
+            )
+        if status == 404:
+            return NotFound(
+                f"organisation {org_id!r} was not found for this API key (HTTP 404): {message}. "
+                "Use 'c' for the key's own organisation",
+                status_code=status,
+            )
+        return APIError(f"GET {path} answered HTTP {status}: {message}", status_code=status)
+
+    def _server_message(self, response: httpx.Response) -> str:
+        """Return the server's error message, short and with the key scrubbed out."""
+        try:
+            body: Any = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = response.text
+        if isinstance(body, dict):
+            body = next(
+                (body[name] for name in ("message", "error", "detail") if body.get(name)), body
+            )
+        text = body if isinstance(body, str) else orjson.dumps(body).decode()
+        text = text.strip() or response.reason_phrase
+        return self._key.scrub(text)[:SERVER_MESSAGE_LIMIT]
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds ``Authorization: Bearer <key>`` to each request, keeping the key out of reprs."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        yield request

@@ -1,0 +1,147 @@
+"""Bounded retries with exponential backoff and full jitter, as a few keyword arguments.
+
+An attempt signals a failure worth retrying by raising ``Transient``; anything
+else passes straight through. ``Retry-After`` (seconds or an HTTP date) wins
+over the computed backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from auditlab.api.query import check_whole_number
+from auditlab.errors import InvalidQuery, RetriesExhausted
+
+logger = logging.getLogger("auditlab")
+
+T = TypeVar("T")
+
+
+class Transient(Exception):
+    """One attempt failed in a way that may pass on a later attempt."""
+
+    def __init__(
+        self, reason: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """Return a retry policy: how often to try and how long to wait in between.
+
+    The wait before retry ``n`` is drawn uniformly from
+    ``[0, min(backoff_max, backoff_initial * 2**(n-1))]`` ("full jitter"), or is
+    exactly that ceiling with ``jitter=False``. Pass ``sleep`` to record the
+    waits instead of sleeping (tests).
+
+    >>> waits = []
+    >>> policy = RetryPolicy(jitter=False, sleep=waits.append)
+    >>> [policy.backoff(n) for n in range(1, 6)]
+    [0.5, 1.0, 2.0, 4.0, 8.0]
+    """
+
+    max_attempts: int = 6
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    jitter: bool = True
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        check_whole_number("max_attempts", self.max_attempts, "tries per request, first included")
+        if not self.backoff_initial >= 0:
+            raise InvalidQuery(
+                f"backoff_initial must be >= 0 seconds, not {self.backoff_initial!r}",
+                parameter="backoff_initial",
+            )
+        if not self.backoff_max >= self.backoff_initial:
+            raise InvalidQuery(
+                f"backoff_max must be >= backoff_initial ({self.backoff_initial!r}), "
+                f"not {self.backoff_max!r}",
+                parameter="backoff_max",
+            )
+
+    def backoff(self, retry: int) -> float:
+        """Return the wait in seconds before retry number ``retry`` (1-based)."""
+        ceiling = min(self.backoff_max, self.backoff_initial * 2 ** (retry - 1))
+        return random.uniform(0, ceiling) if self.jitter else ceiling
+
+    def call(self, attempt: Callable[[], T], *, what: str) -> T:
+        """Return attempt()'s result, retrying on Transient; RetriesExhausted when out of tries.
+
+        ``what`` names the request in log lines and the final error; it must
+        not contain secrets.
+
+        >>> RetryPolicy().call(lambda: 42, what="the answer")
+        42
+        """
+        for number in range(1, self.max_attempts):
+            try:
+                return attempt()
+            except Transient as failure:
+                wait = failure.retry_after
+                if wait is None:
+                    wait = self.backoff(number)
+                logger.info(
+                    "%s: %s; retry %d of %d in %.2f s",
+                    what,
+                    failure.reason,
+                    number,
+                    self.max_attempts - 1,
+                    wait,
+                )
+                self.sleep(wait)
+        try:
+            return attempt()
+        except Transient as failure:
+            raise RetriesExhausted(
+                f"{what} failed {self.max_attempts} times, last with {failure.reason}",
+                status_code=failure.status,
+            ) from None
+
+
+def parse_retry_after(value: str | None, *, date: str | None = None) -> float | None:
+    """Return the seconds a Retry-After header asks to wait, or None if absent or unreadable.
+
+    An HTTP date is measured from the response's own ``Date`` header when there
+    is one (immune to clock skew), else from this machine's clock.
+
+    >>> parse_retry_after("3")
+    3.0
+    >>> parse_retry_after("Wed, 21 Oct 2026 07:28:05 GMT", date="Wed, 21 Oct 2026 07:28:00 GMT")
+    5.0
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    until = _http_date(value)
+    if until is None:
+        return None
+    sent = _http_date(date) if date else None
+    reference = sent or datetime.now(UTC)
+    return max(0.0, (until - reference).total_seconds())
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

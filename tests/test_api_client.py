@@ -1,0 +1,279 @@
+"""One rule at a time: retries, waits, status mapping and the key, over a mock transport.
+
+Everything that is about the whole path runs against the real sandbox in
+test_api_sandbox.py; here each test isolates a single rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import orjson
+import pytest
+from conftest import PLANTED_KEY
+
+from auditlab.api.client import InventClient
+from auditlab.api.query import Query
+from auditlab.api.retry import RetryPolicy
+from auditlab.errors import (
+    APIError,
+    AuthError,
+    InvalidQuery,
+    NotFound,
+    RetriesExhausted,
+)
+
+Answer = httpx.Response | Exception
+ENTRIES = [{"id": "alog_2", "action": "org.updated"}, {"id": "alog_1", "action": "org.updated"}]
+
+
+def ok(entries: list[dict] = ENTRIES, count: int = 2) -> httpx.Response:
+    return httpx.Response(
+        200, content=orjson.dumps(entries), headers={"pagination-count": str(count)}
+    )
+
+
+class Script:
+    """A mock transport answering with the given responses or exceptions, in order."""
+
+    def __init__(self, *answers: Answer) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def client_for(script: Script, sleeps: list[float], **policy: object) -> InventClient:
+    retry = RetryPolicy(jitter=False, sleep=sleeps.append, **policy)  # type: ignore[arg-type]
+    return InventClient(
+        PLANTED_KEY, "https://invent.test", retry=retry, transport=httpx.MockTransport(script)
+    )
+
+
+def fetch_one(script: Script, **policy: object) -> tuple[list[float], Callable[[], object]]:
+    sleeps: list[float] = []
+    client = client_for(script, sleeps, **policy)
+    return sleeps, lambda: client.fetch_page(Query.build("org_acme"), 1)
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_transient_status_is_retried_with_exponential_backoff(status: int) -> None:
+    script = Script(httpx.Response(status), httpx.Response(status), ok())
+    sleeps, call = fetch_one(script)
+    page = call()
+    assert [entry["id"] for entry in page.entries] == ["alog_2", "alog_1"]
+    assert page.count == 2 and page.requests == 3
+    assert sleeps == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectTimeout("slow"),
+        httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+        httpx.ReadError("connection reset"),
+    ],
+    ids=lambda failure: type(failure).__name__,
+)
+def test_connection_failures_and_timeouts_are_retried(failure: Exception) -> None:
+    script = Script(failure, ok())
+    sleeps, call = fetch_one(script)
+    assert call().requests == 2
+    assert sleeps == [0.5]
+
+
+def test_a_body_that_is_not_json_is_retried() -> None:
+    cut = httpx.Response(200, content=b'[{"id": "alog_2", "act', headers={"pagination-count": "2"})
+    script = Script(cut, ok())
+    sleeps, call = fetch_one(script)
+    assert call().requests == 2
+    assert sleeps == [0.5]
+
+
+def test_retry_after_seconds_is_honoured_exactly() -> None:
+    script = Script(httpx.Response(429, headers={"Retry-After": "7"}), ok())
+    sleeps, call = fetch_one(script)
+    call()
+    assert sleeps == [7.0]
+
+
+def test_retry_after_http_date_is_measured_from_the_response_date() -> None:
+    sent = datetime(2026, 10, 14, 8, 0, 0, tzinfo=UTC)
+    headers = {
+        "Date": format_datetime(sent, usegmt=True),
+        "Retry-After": format_datetime(sent + timedelta(seconds=12), usegmt=True),
+    }
+    script = Script(httpx.Response(503, headers=headers), ok())
+    sleeps, call = fetch_one(script)
+    call()
+    assert sleeps == [12.0]
+
+
+def test_attempts_are_bounded_and_the_last_status_is_reported() -> None:
+    script = Script(*[httpx.Response(503)] * 6)
+    sleeps, call = fetch_one(script)
+    with pytest.raises(RetriesExhausted) as caught:
+        call()
+    assert len(script.requests) == 6
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert caught.value.status_code == 503
+    assert isinstance(caught.value, APIError)
+    assert "failed 6 times, last with HTTP 503" in str(caught.value)
+
+
+def test_backoff_is_capped_by_backoff_max() -> None:
+    script = Script(*[httpx.ReadTimeout("slow")] * 4)
+    sleeps, call = fetch_one(script, max_attempts=4, backoff_initial=1.0, backoff_max=2.5)
+    with pytest.raises(RetriesExhausted) as caught:
+        call()
+    assert sleeps == [1.0, 2.0, 2.5]
+    assert caught.value.status_code is None
+    assert "ReadTimeout" in str(caught.value)
+
+
+def test_full_jitter_draws_each_wait_between_zero_and_the_ceiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[tuple[float, float]] = []
+    monkeypatch.setattr(
+        "auditlab.api.retry.random.uniform", lambda low, high: drawn.append((low, high)) or high / 4
+    )
+    sleeps: list[float] = []
+    policy = RetryPolicy(jitter=True, sleep=sleeps.append)
+    assert [policy.backoff(n) for n in (1, 2, 3)] == [0.125, 0.25, 0.5]
+    assert drawn == [(0, 0.5), (0, 1.0), (0, 2.0)]
+
+
+def test_each_retry_is_logged_with_status_and_wait(caplog: pytest.LogCaptureFixture) -> None:
+    script = Script(httpx.Response(503), httpx.Response(429, headers={"Retry-After": "3"}), ok())
+    _, call = fetch_one(script)
+    with caplog.at_level(logging.INFO, logger="auditlab"):
+        call()
+    lines = [r.getMessage() for r in caplog.records if r.name == "auditlab"]
+    assert lines == [
+        "GET /orgs/org_acme/audit-logs page 1: HTTP 503; retry 1 of 5 in 0.50 s",
+        "GET /orgs/org_acme/audit-logs page 1: HTTP 429; retry 2 of 5 in 3.00 s",
+    ]
+
+
+def test_400_raises_invalid_query_with_the_server_message_and_is_not_retried() -> None:
+    script = Script(httpx.Response(400, json={"message": "from must be a valid date"}))
+    sleeps, call = fetch_one(script)
+    with pytest.raises(InvalidQuery, match=r"HTTP 400\): from must be a valid date"):
+        call()
+    assert len(script.requests) == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_key_raises_auth_error(status: int) -> None:
+    script = Script(httpx.Response(status, json={"message": "Unauthorized"}))
+    _, call = fetch_one(script)
+    with pytest.raises(AuthError) as caught:
+        call()
+    assert caught.value.status_code == status
+    assert f"HTTP {status}" in str(caught.value) and "INVENT_API_KEY" in str(caught.value)
+    assert len(script.requests) == 1
+
+
+def test_404_raises_not_found_naming_the_org() -> None:
+    script = Script(httpx.Response(404, text="Not Found"))
+    _, call = fetch_one(script)
+    with pytest.raises(NotFound, match="organisation 'org_acme' was not found") as caught:
+        call()
+    assert caught.value.status_code == 404
+
+
+def test_request_carries_bearer_auth_user_agent_and_the_query_parameters() -> None:
+    script = Script(ok())
+    sleeps: list[float] = []
+    client = client_for(script, sleeps)
+    client.fetch_page(
+        Query.build("org_acme", action="member.role_changed", date_from="2026-10-01"), 3, 50
+    )
+    [request] = script.requests
+    assert request.headers["authorization"] == f"Bearer {PLANTED_KEY}"
+    assert request.headers["user-agent"] == "auditlab/0.1.0"
+    assert request.url.path == "/orgs/org_acme/audit-logs"
+    assert dict(request.url.params) == {
+        "action": "member.role_changed",
+        "from": "2026-10-01",
+        "page": "3",
+        "take": "50",
+    }
+
+
+def test_key_never_appears_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    echoing = {"message": f"key {PLANTED_KEY} is revoked"}
+    script = Script(
+        httpx.Response(503, json=echoing),
+        httpx.ReadError(f"reset while sending {PLANTED_KEY}"),
+        httpx.Response(401, json=echoing),
+        httpx.Response(400, json=echoing),
+        httpx.Response(404, json=echoing),
+        *[httpx.Response(500, json=echoing)] * 6,
+    )
+    sleeps: list[float] = []
+    with caplog.at_level(logging.DEBUG):
+        client = client_for(script, sleeps)
+        texts = [repr(client), str(client), repr(client.limiter), repr(client.retry)]
+        kinds: list[type[Exception]] = []
+        for _ in range(4):
+            with pytest.raises((AuthError, InvalidQuery, NotFound, RetriesExhausted)) as caught:
+                client.fetch_page(Query.build("org_acme"), 1)
+            kinds.append(type(caught.value))
+            texts += [str(caught.value), repr(caught.value)]
+    assert kinds == [AuthError, InvalidQuery, NotFound, RetriesExhausted]
+    for text in [*texts, caplog.text]:
+        assert PLANTED_KEY not in text
+    assert "key *** is revoked" in texts[4]
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("max_concurrency", 0),
+        ("max_concurrency", 2.5),
+        ("rate_limit", 0),
+        ("timeout", 0),
+        ("timeout", "30"),
+        ("retry", 3),
+    ],
+)
+def test_bad_client_arguments_are_refused_naming_the_parameter(
+    argument: str, value: object
+) -> None:
+    with pytest.raises(InvalidQuery) as caught:
+        InventClient(PLANTED_KEY, "https://invent.test", **{argument: value})  # type: ignore[arg-type]
+    assert caught.value.parameter == argument
+    assert argument in str(caught.value)
+
+
+@pytest.mark.parametrize(("argument", "value"), [("page", 0), ("take", 0), ("take", 101)])
+def test_bad_page_arguments_are_refused_before_any_request(argument: str, value: int) -> None:
+    script = Script()
+    client = client_for(script, [])
+    arguments = {"page": 1, "take": 100, argument: value}
+    with pytest.raises(InvalidQuery) as caught:
+        client.fetch_page(Query.build(), **arguments)
+    assert caught.value.parameter == argument
+    assert script.requests == []
+
+
+@pytest.mark.parametrize(
+    "policy", [{"max_attempts": 0}, {"backoff_initial": -1}, {"backoff_max": 0.1}]
+)
+def test_bad_retry_policy_is_refused_naming_the_parameter(policy: dict[str, float]) -> None:
+    with pytest.raises(InvalidQuery) as caught:
+        RetryPolicy(**policy)  # type: ignore[arg-type]
+    assert caught.value.parameter == next(iter(policy))

@@ -1,0 +1,121 @@
+"""Paging strategies over a log that moves exactly as Invent's does (pure, no HTTP)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from auditlab.api.paging import FetchResult, Page, fetch_live, fetch_stable
+
+
+class MovingLog:
+    """An append-only log, newest first, that gains ``arrivals`` entries after each read."""
+
+    def __init__(self, size: int, *, arrivals: int = 0, take: int = 100) -> None:
+        self.entries = [self._entry(n) for n in range(size, 0, -1)]
+        self.arrivals = arrivals
+        self.take = take
+        self.reads: list[int] = []
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _entry(n: int) -> dict[str, str]:
+        return {
+            "id": f"alog_{n:06d}",
+            "created_at": f"2026-10-14T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z",
+        }
+
+    def page(self, number: int) -> Page:
+        with self._lock:
+            self.reads.append(number)
+            start = (number - 1) * self.take
+            answer = Page(
+                list(self.entries[start : start + self.take]),
+                count=len(self.entries),
+                page=number,
+                take=self.take,
+                size=0,
+            )
+            newest = len(self.entries)
+            for n in range(newest + 1, newest + 1 + self.arrivals):
+                self.entries.insert(0, self._entry(n))
+            return answer
+
+
+def ids(entries: list[dict[str, str]]) -> list[str]:
+    return [entry["id"] for entry in entries]
+
+
+def assert_incomplete_without_duplicates(result: FetchResult) -> None:
+    assert not result.complete
+    assert len(set(ids(result.entries))) == len(result.entries)
+
+
+def test_stable_fetch_reads_each_page_once_and_keeps_server_order() -> None:
+    log = MovingLog(1234)
+    seen: list[int] = []
+    result = fetch_stable(log.page, max_concurrency=4, on_page=seen.append)
+    assert ids(result.entries) == ids(log.entries)
+    assert result.complete and result.server_count == 1234
+    assert result.requests == 13 and sorted(log.reads) == list(range(1, 14))
+    assert sum(seen) == 1234 and len(seen) == 13
+
+
+def test_stable_fetch_of_an_empty_range_costs_one_request() -> None:
+    log = MovingLog(0)
+    result = fetch_stable(log.page)
+    assert result.entries == [] and result.complete and result.requests == 1
+
+
+def test_stable_fetch_of_a_moving_range_is_not_complete() -> None:
+    log = MovingLog(250, arrivals=1)
+    assert_incomplete_without_duplicates(fetch_stable(log.page, max_concurrency=1))
+
+
+def test_stable_fetch_cancels_the_pages_not_started_when_one_fails() -> None:
+    log = MovingLog(1000)
+
+    def failing(number: int) -> Page:
+        if number == 5:
+            raise RuntimeError("page 5 broke")
+        if number == 6:
+            time.sleep(0.2)  # still running while the failure is handled
+        return log.page(number)
+
+    with pytest.raises(RuntimeError, match="page 5 broke"):
+        fetch_stable(failing, max_concurrency=1)
+    # page 6 may have started before the failure was seen; 7..10 never start
+    assert set(log.reads) - {6} == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize(("size", "arrivals"), [(0, 3), (99, 1), (100, 0), (450, 5), (1000, 37)])
+def test_live_fetch_equals_the_log_at_the_end_with_no_duplicates(size: int, arrivals: int) -> None:
+    log = MovingLog(size, arrivals=arrivals)
+    result = fetch_live(log.page)
+    # the last read added arrivals after answering; the result is the log as of that answer
+    truth = log.entries[arrivals:]
+    assert result.complete
+    assert ids(result.entries) == ids(truth)
+    assert result.server_count == len(truth)
+
+
+def test_live_fetch_costs_one_request_per_page_plus_about_one_per_extra_pass() -> None:
+    log = MovingLog(1000, arrivals=5)
+    result = fetch_live(log.page)
+    assert result.complete
+    assert log.reads == [*range(1, 12), 1]
+    assert result.requests == 12
+
+
+def test_live_fetch_that_cannot_keep_up_says_it_is_incomplete() -> None:
+    log = MovingLog(300, arrivals=150)
+    assert_incomplete_without_duplicates(fetch_live(log.page, max_passes=3))
+
+
+def test_live_on_page_reports_new_entries_only() -> None:
+    log = MovingLog(250, arrivals=2)
+    added: list[int] = []
+    result = fetch_live(log.page, on_page=added.append)
+    assert sum(added) == len(result.entries)
