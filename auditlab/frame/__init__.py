@@ -1,1 +1,16 @@
 """Entries -> one flat, typed Arrow table / DataFrame; the schema lives here, once."""
+
+from auditlab.frame.build import entries_to_table, pages_to_table
+from auditlab.frame.convert import empty_frame, table_to_frame
+from auditlab.frame.metadata import expand_metadata
+from auditlab.frame.schema import COLUMNS, SCHEMA
+
+__all__ = [
+    "COLUMNS",
+    "SCHEMA",
+    "empty_frame",
+    "entries_to_table",
+    "expand_metadata",
+    "pages_to_table",
+    "table_to_frame",
+]

@@ -4,6 +4,26 @@ Each column says where it comes from in an entry (a dotted path), so the frame
 builder, the cache and the tests all read the same declaration. Nested objects
 become prefixed columns (``member.user.email`` -> ``member_user_email``);
 objects kept whole are JSON text; ``action_category`` and ``date`` are derived.
+
+Choices made once, here, for every consumer:
+
+- ``org_config``, ``org_features``, ``assistant_config`` and ``metadata`` stay
+  whole as compact JSON text (their keys vary by org, assistant and action);
+  ``auditlab.expand_metadata`` turns one action's metadata into columns.
+- ``extra_fields`` holds every field no column names, top-level or nested, as
+  one JSON object keyed by dotted path (``{"actor.department": "IT"}``), or
+  null when there is none.
+- A surprising type never fails a build: where text is expected, a number,
+  boolean or object is kept as its JSON text (``5`` -> ``"5"``); where a
+  timestamp, boolean or object is expected, an unreadable value becomes null
+  and is kept in ``extra_fields``. Timestamps without an offset are UTC.
+
+In pandas (``table_to_frame``) the Arrow types become: dictionary ->
+``category``; timestamp -> ``datetime64[us, UTC]``; bool -> nullable
+``boolean``; string -> pandas' ``str``; and ``date`` -> ``datetime64[ms]`` at
+midnight of the UTC day (tz-naive: a calendar day, not an instant), which
+groups, resamples and plots as fast as any datetime column, where Python
+``date`` objects would make an object column.
 """
 
 from __future__ import annotations
