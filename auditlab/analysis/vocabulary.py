@@ -1,0 +1,137 @@
+"""The shared keyword vocabulary: ``since``/``until``, ``tz``, ``by`` and ``top``.
+
+``since`` and ``until`` accept anything ``pandas.Timestamp`` reads; a value
+without a time zone is UTC. A bare date for ``until`` includes that whole day,
+like the ``to`` filter of the audit-log endpoint. ``tz`` is an IANA time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditlab.errors import InvalidQuery
+
+TimeBound = str | dt.date | dt.datetime | pd.Timestamp | None
+
+
+def _bound(value: Any, parameter: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidQuery(
+            f"{parameter}={value!r} is not a date or time; use e.g. '2026-10-01' "
+            "or '2026-10-01T08:00:00Z'",
+            parameter=parameter,
+        ) from error
+    stamp = stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+    is_bare_date = (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
+        isinstance(value, str) and len(value.strip()) == 10
+    )
+    if parameter == "until" and is_bare_date:
+        stamp += pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return stamp
+
+
+def in_window(times: pd.Series, since: TimeBound = None, until: TimeBound = None) -> pd.Series:
+    """Return a boolean mask: which ``times`` fall within ``[since, until]``.
+
+    >>> times = pd.Series(pd.to_datetime(["2026-10-01T12:00Z", "2026-10-03T00:00Z"]))
+    >>> in_window(times, until="2026-10-01").tolist()
+    [True, False]
+    """
+    mask = pd.Series(True, index=times.index)
+    if since is not None:
+        mask &= times >= _bound(since, "since")
+    if until is not None:
+        mask &= times <= _bound(until, "until")
+    return mask
+
+
+def between(df: pd.DataFrame, since: TimeBound = None, until: TimeBound = None) -> pd.DataFrame:
+    """Return the rows of ``df`` created within ``[since, until]`` (all rows if both None).
+
+    >>> from auditlab.frame import empty_frame
+    >>> between(empty_frame(), since="2026-10-01").empty
+    True
+    """
+    if since is None and until is None:
+        return df
+    return df[in_window(df["created_at"], since, until)]
+
+
+def utc_array(times: pd.Series) -> np.ndarray:
+    """Return tz-aware UTC ``times`` as a numpy ``datetime64[us]`` array (NaT for missing).
+
+    >>> utc_array(pd.Series(pd.to_datetime(["2026-10-01T08:00Z"]))).dtype
+    dtype('<M8[us]')
+    """
+    return times.to_numpy(dtype="datetime64[us]")
+
+
+def check_tz(tz: str) -> str:
+    """Return ``tz`` if it names an IANA time zone, else raise InvalidQuery naming ``tz``.
+
+    >>> check_tz("Europe/Berlin")
+    'Europe/Berlin'
+    """
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError) as error:
+        raise InvalidQuery(
+            f"tz={tz!r} is not an IANA time zone; use e.g. 'UTC' or 'Europe/Berlin'",
+            parameter="tz",
+        ) from error
+    return tz
+
+
+def wall_time(times: pd.Series, tz: str = "UTC") -> pd.Series:
+    """Return tz-aware ``times`` as naive wall-clock times in ``tz``.
+
+    >>> times = pd.Series(pd.to_datetime(["2026-07-01T22:30Z"]))
+    >>> str(wall_time(times, "Europe/Berlin")[0])
+    '2026-07-02 00:30:00'
+    """
+    return times.dt.tz_convert(check_tz(tz)).dt.tz_localize(None)
+
+
+def check_column(df: pd.DataFrame, column: str, parameter: str) -> str:
+    """Return ``column`` if ``df`` has it, else raise InvalidQuery naming ``parameter``.
+
+    >>> check_column(pd.DataFrame({"action": []}), "action", "by")
+    'action'
+    """
+    if column not in df.columns:
+        raise InvalidQuery(
+            f"{parameter}={column!r} is not a column; use one of: {', '.join(df.columns)}",
+            parameter=parameter,
+        )
+    return column
+
+
+def plain(column: pd.Series) -> pd.Series:
+    """Return a categorical (dictionary) column as plain text, other columns as they are.
+
+    Every dictionary column of the schema holds text; missing values stay missing.
+
+    >>> plain(pd.Series(["DE", None], dtype="category")).tolist()
+    ['DE', nan]
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype("str")
+    return column
+
+
+def check_top(top: int) -> int:
+    """Return ``top`` if it is a positive integer, else raise InvalidQuery naming ``top``.
+
+    >>> check_top(15)
+    15
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise InvalidQuery(f"top={top!r} must be a whole number >= 1", parameter="top")
+    return top
