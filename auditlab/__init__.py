@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from auditlab.analysis import accessor as _accessor  # noqa: F401  (registers df.audit)
 from auditlab.errors import (
     APIError,
     AuditlabError,
