@@ -25,7 +25,13 @@ import orjson
 from auditlab import __version__
 from auditlab.api.credentials import ApiKey, resolve_api_key, resolve_base_url
 from auditlab.api.paging import FetchResult, OnPage, Page, fetch_live, fetch_stable
-from auditlab.api.query import DEFAULT_TAKE, MAX_TAKE, Query, check_whole_number
+from auditlab.api.query import (
+    DEFAULT_TAKE,
+    MAX_TAKE,
+    PARAMETER_NAMES,
+    Query,
+    check_whole_number,
+)
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter
 from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
 from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
@@ -42,6 +48,8 @@ TRANSIENT_ERRORS: tuple[type[httpx.HTTPError], ...] = (
     httpx.DecodingError,  # a compressed body cut short
 )
 SERVER_MESSAGE_LIMIT = 300
+# Invent's parameter names back to ours, to name the parameter a 400 answer blames.
+OUR_NAMES = {theirs: ours for ours, theirs in PARAMETER_NAMES.items()}
 
 
 class InventClient:
@@ -53,7 +61,7 @@ class InventClient:
 
     >>> from auditlab.api.query import Query
     >>> from auditlab.sandbox import serve
-    >>> with serve(api_key="sk_test_doc", days=3) as server:
+    >>> with serve(api_key="sk_test_doc", days=14) as server:
     ...     with InventClient("sk_test_doc", server.base_url) as client:
     ...         result = client.fetch(Query.build(), live=False)
     ...     len(result.entries) == len(server.org.entries), result.complete
@@ -219,9 +227,12 @@ class InventClient:
     def _error(self, response: httpx.Response, path: str, org_id: str) -> APIError | InvalidQuery:
         """Return the exception for a non-retryable answer, with the server's message."""
         status = response.status_code
-        message = self._server_message(response)
+        message, parameter = self._server_says(response)
         if status == 400:
-            return InvalidQuery(f"Invent rejected the query (HTTP 400): {message}")
+            return InvalidQuery(
+                f"Invent rejected the query (HTTP 400): {message}",
+                parameter=OUR_NAMES.get(parameter or "", parameter),
+            )
         if status in (401, 403):
             return AuthError(
                 f"Invent refused the API key (HTTP {status}): {message}. Check the api_key "
@@ -236,19 +247,22 @@ class InventClient:
             )
         return APIError(f"GET {path} answered HTTP {status}: {message}", status_code=status)
 
-    def _server_message(self, response: httpx.Response) -> str:
-        """Return the server's error message, short and with the key scrubbed out."""
+    def _server_says(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Return the server's error message (short, key scrubbed) and the parameter it names."""
         try:
             body: Any = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             body = response.text
+        parameter = None
         if isinstance(body, dict):
+            if isinstance(body.get("parameter"), str):
+                parameter = body["parameter"]
             body = next(
                 (body[name] for name in ("message", "error", "detail") if body.get(name)), body
             )
         text = body if isinstance(body, str) else orjson.dumps(body).decode()
         text = text.strip() or response.reason_phrase
-        return self._key.scrub(text)[:SERVER_MESSAGE_LIMIT]
+        return self._key.scrub(text)[:SERVER_MESSAGE_LIMIT], parameter
 
 
 class _BearerAuth(httpx.Auth):

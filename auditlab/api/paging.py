@@ -66,25 +66,42 @@ class FetchResult:
 
 @dataclass
 class _Collector:
-    """Unique entries by id, in first-seen order, plus the running cost."""
+    """Unique entries by id, in first-seen order, plus the running cost.
+
+    ``sweep`` numbers the pass over the list an entry was first seen in: a
+    newcomer found by a later pass is newer than the entries of the same
+    second found before it, which orders ties the way the server does.
+    """
 
     on_page: OnPage | None = None
     by_id: dict[Any, Entry] = field(default_factory=dict)
+    first_sweep: dict[Any, int] = field(default_factory=dict)
     requests: int = 0
+    sweep: int = 0
 
     def add(self, page: Page) -> None:
         before = len(self.by_id)
         for entry in page.entries:
             # an entry without an id cannot be matched, so it is kept as it is
-            self.by_id.setdefault(entry.get("id") or object(), entry)
+            key = entry.get("id") or object()
+            if key not in self.by_id:
+                self.by_id[key] = entry
+                self.first_sweep[key] = self.sweep
         self.requests += page.requests
         if self.on_page is not None:
             self.on_page(len(self.by_id) - before)
 
-    def result(self, server_count: int, complete: bool, *, resort: bool) -> FetchResult:
+    def result(self, server_count: int, complete: bool) -> FetchResult:
+        """Return the entries newest first: by timestamp, then later sweep, then server order."""
         entries = list(self.by_id.values())
-        if resort:
-            entries.sort(key=_created_at, reverse=True)
+        if self.sweep:
+            sweeps = list(self.first_sweep.values())
+            order = sorted(
+                range(len(entries)),
+                key=lambda n: (_created_at(entries[n]), sweeps[n], -n),
+                reverse=True,
+            )
+            entries = [entries[n] for n in order]
         return FetchResult(entries, server_count, complete, self.requests)
 
 
@@ -128,7 +145,7 @@ def fetch_stable(
         ordered.add(page)
     counts = {page.count for page in pages}
     complete = len(counts) == 1 and len(ordered.by_id) == first.count
-    return ordered.result(max(counts), complete, resort=False)
+    return ordered.result(max(counts), complete)
 
 
 def fetch_live(
@@ -171,7 +188,8 @@ def fetch_live(
     seen = _Collector(on_page)
     count = 0
     anchor: Any = None
-    for _ in range(max_passes):
+    for sweep in range(1, max_passes + 1):
+        seen.sweep = sweep
         first = fetch_page(1)
         top = first.entries[0].get("id") if first.entries else None
         # a pass that chases an ever-growing list gives up, and then sets no anchor
@@ -181,10 +199,10 @@ def fetch_live(
             seen.add(page)
             count = page.count
             if len(seen.by_id) == count:
-                return seen.result(count, True, resort=True)
+                return seen.result(count, True)
             if len(seen.by_id) > count:
                 # the server forgot entries it had shown: no pass can reconcile that
-                return seen.result(count, False, resort=True)
+                return seen.result(count, False)
             if page.is_short or (
                 anchor is not None and any(entry.get("id") == anchor for entry in page.entries)
             ):
@@ -194,7 +212,7 @@ def fetch_live(
                 anchor = None
                 break
             page = fetch_page(page.page + 1)
-    return seen.result(count, False, resort=True)
+    return seen.result(count, False)
 
 
 def _created_at(entry: Entry) -> datetime:
