@@ -185,17 +185,22 @@ class EntryFactory:
         self.org = org
         self.people = people
         self.pools = pools
+        self._pools: dict[str, tuple[str | None, list[Any]]] = {}
 
     def target(self, action: str, r: int) -> tuple[str | None, Any]:
         """Return which nested object the action affects and one such object."""
-        kind = TARGET.get(action_category(action))
-        if kind is None:
-            return None, None
-        if action == "assistant.deleted":
-            pool = self.pools.deleted_assistant
-        else:
-            pool = getattr(self.pools, kind)
-        return kind, pool[r % len(pool)]
+        found = self._pools.get(action)
+        if found is None:
+            kind = TARGET.get(action_category(action))
+            if kind is None:
+                pool = []
+            elif action == "assistant.deleted":
+                pool = self.pools.deleted_assistant
+            else:
+                pool = getattr(self.pools, kind)
+            found = self._pools[action] = (kind, pool)
+        kind, pool = found
+        return (kind, pool[r % len(pool)]) if pool else (None, None)
 
     def build(
         self,

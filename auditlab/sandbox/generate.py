@@ -81,6 +81,7 @@ class SyntheticOrg:
     scale: float
     org: dict[str, Any]
     factory: EntryFactory = field(repr=False)
+    removed: frozenset[str] = frozenset()
     last_ms: int = field(default=0, repr=False)
 
     def person(self, user_id: str) -> Person:
@@ -121,12 +122,17 @@ def generate_org(
     _background(rng, rows, clock, people, scale)
     _members_coming_and_going(rng, rows, clock, people, scale)
     _key_rotation(rng, rows, clock, people)
-    planted, removal = plant(rng, rows, clock, people, pools)
+    planted, quiet = plant(rng, rows, clock, people, pools)
     _ensure_every_action(rng, rows, clock, people)
+    # The API bot's latest sync ran minutes ago, so today always has entries.
+    rows.add(clock.now_ms - int(rng.integers(60_000, 600_000)), len(people) - 1,
+             "assistant.updated", int(rng.integers(1 << 30)))  # fmt: skip
 
     cols = rows.columns()
     keep = (cols["ts"] >= clock.start_ms) & (cols["ts"] <= clock.now_ms)
-    keep &= ~((cols["who"] == removal.who) & (cols["ts"] > removal.at_ms) & (cols["special"] < 0))
+    for q in quiet:
+        during = (cols["ts"] >= q.start_ms) & (cols["ts"] <= q.end_ms)
+        keep &= ~((cols["who"] == q.who) & during & (cols["special"] < 0))
     row_ids = _entry_ids(rng, cols["ts"])
     factory = EntryFactory(org, people, pools)
     entries, position = _assemble(factory, rows, cols, row_ids, keep)
@@ -145,6 +151,7 @@ def generate_org(
         scale=scale,
         org=org,
         factory=factory,
+        removed=frozenset({people[quiet[-1].who].id}),
         last_ms=clock.now_ms,
     )
 
@@ -313,17 +320,20 @@ def _members_coming_and_going(
 
 
 def _key_rotation(rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]) -> None:
-    """Add the key keeper's API-key rotation: a new key every 2-4 weeks, the old one deleted."""
+    """Add the key keeper's API-key rotation: a new key every 2-4 weeks, the old one deleted.
+
+    Both happen inside the keeper's working hours on the same day.
+    """
     keeper = next(i for i, p in enumerate(people) if p.role == "ADMIN")
     day = int(rng.integers(0, 5))
     previous: str | None = None
     while day < len(clock.midnights) - 1:
-        created = _working_time(rng, people[keeper], int(clock.midnights[day]))
+        midnight = int(clock.midnights[day])
+        created, retired = sorted(_working_time(rng, people[keeper], midnight) for _ in "ab")
         key_id = f"key_{int(rng.integers(1 << 16)):04x}"
         rows.add(created, keeper, "api_key.created", metadata={"key_id": key_id, "name": "ci"})
         if previous is not None:
-            rows.add(created + int(rng.integers(5, 60)) * 60_000, keeper, "api_key.deleted",
-                     metadata={"key_id": previous})  # fmt: skip
+            rows.add(retired, keeper, "api_key.deleted", metadata={"key_id": previous})
         previous = key_id
         day += int(rng.integers(14, 29))
 
@@ -396,7 +406,7 @@ def _assemble(
 def live_entries(org: SyntheticOrg, rng: np.random.Generator, count: int) -> list[Entry]:
     """Return ``count`` new entries created now (oldest first), with ids after every other.
 
-    People (and the bot) do everyday things; the org's ``last_ms`` moves on,
+    People still in the org (and the bot) do everyday things; the org's ``last_ms`` moves on,
     so ids and times keep increasing even within one millisecond.
     """
     wall_ms = int(time.time() * 1000)
@@ -404,7 +414,9 @@ def live_entries(org: SyntheticOrg, rng: np.random.Generator, count: int) -> lis
     ts = np.arange(start, start + count, dtype=np.int64)
     org.last_ms = int(ts[-1]) if count else org.last_ms
     people = org.people
-    humans = np.array([i for i, p in enumerate(people) if p.kind == "person"])
+    humans = np.array(
+        [i for i, p in enumerate(people) if p.kind == "person" and p.id not in org.removed]
+    )
     by_bot = rng.random(count) < WHO_SHARES[1]
     who = np.where(by_bot, len(people) - 1, rng.choice(humans, size=count))
     action = np.where(by_bot, _choose(rng, BOT_ACTIONS, count), _choose(rng, PERSON_ACTIONS, count))

@@ -85,19 +85,26 @@ class PlantedRows:
 
 
 @dataclass(frozen=True)
-class Removal:
-    """A person removed from the org: none of their background acts survive ``at_ms``."""
+class Quiet:
+    """A stretch in which one person's background acts are dropped, around an incident."""
 
     who: int
-    at_ms: int
+    start_ms: int
+    end_ms: int
 
 
 def plant(
     rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person], pools: Pools
-) -> tuple[list[PlantedRows], Removal]:
-    """Add the seven incidents' rows; return them and the removal that hides later acts."""
+) -> tuple[list[PlantedRows], list[Quiet]]:
+    """Add the seven incidents' rows; return them and the stretches to keep quiet.
+
+    The traveller does nothing else between the two planted acts, and the
+    removed person does nothing else after the removal.
+    """
     admins = [i for i, p in enumerate(people) if p.role == "ADMIN"]
-    staff = [i for i, p in enumerate(people) if p.role in ("DEVELOPER", "MEMBER")]
+    staff = [
+        i for i, p in enumerate(people) if p.kind == "person" and p.role in ("DEVELOPER", "MEMBER")
+    ]
     traveller, escalator, key_maker, deleter, leaver = (
         int(i) for i in rng.choice(staff, size=5, replace=False)
     )
@@ -258,4 +265,5 @@ def plant(
             "the new owner holds every permission, including deleting the org.",
         )
     )
-    return planted, Removal(leaver, removed_at)
+    quiet = [Quiet(traveller, first, second), Quiet(leaver, removed_at, 1 << 62)]
+    return planted, quiet
