@@ -105,6 +105,20 @@ class _Collector:
         return FetchResult(entries, server_count, complete, self.requests)
 
 
+@dataclass
+class _Progress:
+    """Calls on_page with the new ids each page brought, as pages arrive in any order."""
+
+    on_page: OnPage | None
+    ids: set[Any] = field(default_factory=set)
+
+    def report(self, page: Page) -> None:
+        if self.on_page is not None:
+            before = len(self.ids)
+            self.ids.update(entry.get("id") for entry in page.entries)
+            self.on_page(len(self.ids) - before)
+
+
 def fetch_stable(
     fetch_page: Callable[[int], Page], *, max_concurrency: int = 8, on_page: OnPage | None = None
 ) -> FetchResult:
@@ -121,9 +135,9 @@ def fetch_stable(
     (['b', 'a', 'c'], True, 2)
     """
     first = fetch_page(1)
-    counter = _Collector(on_page)
-    counter.add(first)
     pages = [first]
+    progress = _Progress(on_page)
+    progress.report(first)
     last = math.ceil(first.count / first.take)
     if last > 1:
         pool = ThreadPoolExecutor(max_workers=min(max_concurrency, last - 1))
@@ -134,9 +148,8 @@ def fetch_stable(
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
-                    page = future.result()
-                    counter.add(page)
-                    pages.append(page)
+                    pages.append(future.result())
+                    progress.report(pages[-1])
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     pages.sort(key=lambda page: page.page)
