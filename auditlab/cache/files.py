@@ -1,0 +1,105 @@
+"""Private, atomic files: where the cache lives and how a file lands there.
+
+Every file is written under a temporary name in its own folder, flushed to
+disk, renamed over the final name and the folder flushed too, so a process
+killed at any moment leaves either the old file or the new one, never half of
+one. Files are 0600 and folders 0700: an audit log is nobody else's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import orjson
+import platformdirs
+
+from auditlab.errors import InvalidQuery
+
+CACHE_DIR_VARIABLE = "AUDITLAB_CACHE_DIR"
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the cache root: the argument, else $AUDITLAB_CACHE_DIR, else the user cache dir.
+
+    Nothing is created here; raises InvalidQuery naming ``cache_dir`` when the
+    path is not a folder.
+
+    >>> cache_root("/tmp/auditlab-doc")
+    PosixPath('/tmp/auditlab-doc')
+    """
+    if cache_dir is None:
+        cache_dir = os.environ.get(CACHE_DIR_VARIABLE, "").strip() or platformdirs.user_cache_dir(
+            "auditlab"
+        )
+    if not isinstance(cache_dir, str | os.PathLike) or not str(cache_dir).strip():
+        raise InvalidQuery(
+            f"cache_dir must be a folder path (str or pathlib.Path), not {cache_dir!r}",
+            parameter="cache_dir",
+        )
+    root = Path(cache_dir).expanduser()
+    if root.exists() and not root.is_dir():
+        raise InvalidQuery(
+            f"cache_dir {str(root)!r} exists and is not a folder", parameter="cache_dir"
+        )
+    return root
+
+
+def private_folder(path: Path) -> Path:
+    """Return path after creating it and any missing parents with mode 0700."""
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=FOLDER_MODE)
+        os.chmod(folder, FOLDER_MODE)  # mkdir's mode is masked by the umask
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write data to path atomically, as a 0600 file in a 0700 folder."""
+    folder = private_folder(path.parent)
+    temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(folder)
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write value as indented JSON, atomically and privately."""
+    write_atomic(path, orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+
+
+def read_json(path: Path) -> Any:
+    """Return the JSON value in path, or None when the file is absent or unreadable."""
+    try:
+        return orjson.loads(path.read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return None
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entry list, so a rename survives a power cut."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,121 @@
+"""What to fetch: the sync planner, pure functions over what the cache holds.
+
+A past day never changes once complete (the log is append-only), so it is
+answered from the cache; missing past days are grouped into contiguous runs,
+each fetched as one query; today is always fetched again, on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+# A run longer than this is fetched a month at a time, so a long sync that is
+# killed keeps the months it finished. Each split costs at most one request
+# (the last, partly filled page of a month).
+MAX_RUN_DAYS = 31
+
+
+@dataclass(frozen=True)
+class TreeState:
+    """What one cached tree (one server-side filter) knows for certain.
+
+    ``complete`` are the days fetched whole; ``start`` is the first day that
+    can hold an entry (nothing exists before it), when known.
+
+    >>> TreeState(frozenset(), start=dt.date(2026, 3, 1)).answers(dt.date(2026, 2, 1))
+    True
+    """
+
+    complete: frozenset[dt.date] = frozenset()
+    start: dt.date | None = None
+
+    def answers(self, day: dt.date) -> bool:
+        """Return True when this tree holds day whole (possibly as known to be empty)."""
+        return day in self.complete or (self.start is not None and day < self.start)
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """Return value of ``plan_sync``: days answered locally, ranges to fetch, and today.
+
+    ``local`` maps each day answered from the cache to the tree that holds it;
+    ``runs`` are inclusive (first, last) ranges of past days to fetch;
+    ``today`` is the day to fetch live, or None when the range ends before it.
+    """
+
+    local: dict[dt.date, str]
+    runs: tuple[tuple[dt.date, dt.date], ...]
+    today: dt.date | None
+
+    @property
+    def missing(self) -> list[dt.date]:
+        """Return every day this plan must fetch, oldest first."""
+        days = [day for first, last in self.runs for day in day_range(first, last)]
+        return days + ([self.today] if self.today else [])
+
+
+def plan_sync(
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    trees: Mapping[str, TreeState],
+    *,
+    refresh: bool = False,
+    max_run_days: int = MAX_RUN_DAYS,
+) -> SyncPlan:
+    """Return the plan for days first..last: the trees in ``trees`` are asked in order.
+
+    Put the unfiltered tree first: it answers any filtered query locally.
+    ``last`` is clipped to today; with ``refresh`` nothing is answered locally.
+
+    >>> day = dt.date.fromisoformat
+    >>> plan = plan_sync(day("2026-10-01"), day("2026-10-06"), day("2026-10-06"),
+    ...                  {"all": TreeState(frozenset({day("2026-10-03")}))})
+    >>> [(a.isoformat(), b.isoformat()) for a, b in plan.runs], plan.today.isoformat()
+    ([('2026-10-01', '2026-10-02'), ('2026-10-04', '2026-10-05')], '2026-10-06')
+    """
+    last = min(last, today)
+    local: dict[dt.date, str] = {}
+    missing: list[dt.date] = []
+    for day in day_range(first, min(last, today - dt.timedelta(days=1))):
+        holder = None if refresh else next((k for k, t in trees.items() if t.answers(day)), None)
+        if holder is None:
+            missing.append(day)
+        else:
+            local[day] = holder
+    runs = tuple(piece for run in _runs(missing) for piece in _split(run, max_run_days))
+    return SyncPlan(local, runs, today if first <= today <= last else None)
+
+
+def day_range(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    """Yield each day from first to last inclusive (nothing when last < first).
+
+    >>> [d.day for d in day_range(dt.date(2026, 1, 30), dt.date(2026, 2, 1))]
+    [30, 31, 1]
+    """
+    for offset in range((last - first).days + 1):
+        yield first + dt.timedelta(days=offset)
+
+
+def _runs(days: list[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
+    """Yield the contiguous runs of sorted days as (first, last)."""
+    if not days:
+        return
+    start = previous = days[0]
+    for day in days[1:]:
+        if (day - previous).days != 1:
+            yield start, previous
+            start = day
+        previous = day
+    yield start, previous
+
+
+def _split(run: tuple[dt.date, dt.date], max_days: int) -> Iterator[tuple[dt.date, dt.date]]:
+    """Yield run cut into pieces of at most max_days, newest first (today's end is hottest)."""
+    first, last = run
+    while last >= first:
+        piece_first = max(first, last - dt.timedelta(days=max_days - 1))
+        yield piece_first, last
+        last = piece_first - dt.timedelta(days=1)

@@ -1,0 +1,204 @@
+"""One org's Parquet store: write a fetched range day by day, read days back fast.
+
+Layout under the cache root::
+
+    org=<org id>/_manifest.json
+    org=<org id>/day=<YYYY-MM-DD>/part-0.parquet                    no server-side filter
+    org=<org id>/_filtered/<filter hash>/day=<YYYY-MM-DD>/part-0.parquet
+
+The unfiltered tree holds each entry once, so DuckDB, polars or Spark read
+``<root>/org=*/day=*/*.parquet`` with hive partitioning and get the log as it
+is. Days fetched under a filter live under ``_filtered``, which hive readers
+and pyarrow datasets skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from auditlab.cache.files import private_folder, write_atomic
+from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
+from auditlab.cache.plan import TreeState, day_range
+from auditlab.frame.schema import SCHEMA
+
+logger = logging.getLogger("auditlab")
+
+MANIFEST_NAME = "_manifest.json"
+FILTERED_FOLDER = "_filtered"
+READ_THREADS = 8
+
+
+class OrgCache:
+    """Return the store of one org under a cache root (``org_folder`` as from ``org_folder_name``).
+
+    >>> import tempfile
+    >>> store = OrgCache(Path(tempfile.mkdtemp()), "org_doc")
+    >>> store.read({}, {}).num_rows
+    0
+    """
+
+    def __init__(self, root: Path, org_folder: str) -> None:
+        self.root = root
+        self.folder = root / f"org={org_folder}"
+        self.manifest_path = self.folder / MANIFEST_NAME
+        self._lock = threading.Lock()
+
+    def manifest(self) -> Manifest:
+        """Return the manifest as it is on disk now."""
+        return Manifest.load(self.manifest_path, self.folder.name.removeprefix("org="))
+
+    def tree_folder(self, key: str) -> Path:
+        """Return the folder of the tree with this filter fingerprint."""
+        return self.folder if key == UNFILTERED else self.folder / FILTERED_FOLDER / key
+
+    def part_path(self, key: str, day: dt.date) -> Path:
+        """Return the part file of one day in one tree."""
+        return self.tree_folder(key) / f"day={day.isoformat()}" / PART_NAME
+
+    def states(self, filters: dict[str, str]) -> dict[str, TreeState]:
+        """Return the unfiltered tree's state, then the filter's own (if it has a filter)."""
+        manifest = self.manifest()
+        keys = dict.fromkeys((UNFILTERED, filter_fingerprint(filters)))
+        return {
+            key: manifest.trees[key].state(self.tree_folder(key)) if key in manifest.trees
+            else TreeState()
+            for key in keys
+        }  # fmt: skip
+
+    def store_range(
+        self,
+        filters: dict[str, str],
+        table: pa.Table,
+        first: dt.date,
+        last: dt.date,
+        *,
+        server_count: int,
+        complete: bool,
+    ) -> None:
+        """Write the rows fetched for first..last (one query) as one part per day.
+
+        Every day of the range is recorded, days without rows too; the parts
+        are on disk before the manifest names them.
+        """
+        key = filter_fingerprint(filters)
+        fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        by_day = split_by_day(table, first, last)
+        records: dict[str, DayRecord] = {}
+        for day in day_range(first, last):
+            rows = by_day.get(day)
+            sha256, size = None, 0
+            if rows is not None:
+                data = parquet_bytes(rows)
+                sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+                write_atomic(self.part_path(key, day), data)
+            records[day.isoformat()] = DayRecord(
+                rows=0 if rows is None else rows.num_rows,
+                complete=complete,
+                first=first.isoformat(),
+                last=last.isoformat(),
+                server_count=server_count,
+                fetched_at=fetched_at,
+                sha256=sha256,
+                size=size,
+            )
+        with self._lock:
+            manifest = self.manifest()
+            manifest.tree(filters).days.update(records)
+            manifest.save(self.manifest_path)
+        for day in day_range(first, last):
+            if day not in by_day:
+                self.part_path(key, day).unlink(missing_ok=True)
+
+    def set_start(self, filters: dict[str, str], start: dt.date) -> None:
+        """Record that the filter's tree holds no entry before start."""
+        with self._lock:
+            private_folder(self.folder)
+            manifest = self.manifest()
+            manifest.tree(filters).start = start.isoformat()
+            manifest.save(self.manifest_path)
+
+    def read(self, sources: Mapping[dt.date, str], filters: dict[str, str]) -> pa.Table:
+        """Return the cached rows of the given days, newest first, filtered by filters.
+
+        ``sources`` maps each day to the tree holding it (as ``plan_sync``
+        gives). Rows from the unfiltered tree are filtered locally, as the
+        server would have; each day's part is already newest first, so
+        reading days newest first needs no sort.
+        """
+        manifest = self.manifest()
+        wanted = filter_expression(filters)
+        jobs = []
+        for day in sorted(sources, reverse=True):
+            key = sources[day]
+            tree = manifest.trees.get(key)
+            record = tree.days.get(day.isoformat()) if tree else None
+            if record is not None and record.rows:
+                needs_filter = key == UNFILTERED and wanted is not None
+                jobs.append((self.part_path(key, day), wanted if needs_filter else None))
+        if not jobs:
+            return SCHEMA.empty_table()
+        with ThreadPoolExecutor(min(READ_THREADS, len(jobs))) as pool:
+            tables = list(pool.map(lambda job: _read_part(*job), jobs))
+        return pa.concat_tables(tables)
+
+
+def split_by_day(table: pa.Table, first: dt.date, last: dt.date) -> dict[dt.date, pa.Table]:
+    """Return the rows of each UTC day in first..last that has any, order kept.
+
+    Rows without a date belong to ``last``; rows dated outside the range
+    (the server filtered on another idea of a day) are dropped with a
+    warning rather than cached twice.
+    """
+    if table.num_rows == 0:
+        return {}
+    days = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    days = np.where(np.isnat(days), np.datetime64(last), days)
+    low, high = np.datetime64(first), np.datetime64(last)
+    outside = int(((days < low) | (days > high)).sum())
+    if outside:
+        logger.warning(
+            "%d entries dated outside %s..%s were not cached", outside, first, last
+        )
+    result = {}
+    for value in np.unique(days[(days >= low) & (days <= high)]):
+        result[value.astype(dt.date)] = table.take(np.flatnonzero(days == value))
+    return result
+
+
+def filter_expression(filters: dict[str, str]) -> pc.Expression | None:
+    """Return the expression keeping rows that match every filter (None: no filter).
+
+    Our filter names are column names: ``action``, ``user_id``,
+    ``assistant_id``, ``workflow_id``, ``connection_id``.
+
+    >>> str(filter_expression({"action": "chat.deleted"}))
+    '(action == "chat.deleted")'
+    """
+    expression = None
+    for name, value in sorted(filters.items()):
+        term = pc.field(name) == value
+        expression = term if expression is None else expression & term
+    return expression
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Return table as Parquet file bytes, cast to SCHEMA."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.cast(SCHEMA), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _read_part(path: Path, wanted: pc.Expression | None) -> pa.Table:
+    table = pq.read_table(path, schema=SCHEMA, use_threads=False)
+    return table if wanted is None else table.filter(wanted)

@@ -1,0 +1,279 @@
+"""``load_audit_logs``: the one front door, tying the API client, the frame and the cache.
+
+How a call runs:
+
+1. Every argument is checked (``Query.build``, the key, the base URL, the
+   numbers); nothing is sent before all of them pass.
+2. The org is resolved to its real id (one request, the first time a key asks
+   for it), so the cache is never keyed by the literal ``c``.
+3. ``date_to`` is clipped to today (UTC). Without ``date_from``, the first day
+   holding an entry is found once (two one-entry requests), recorded, and the
+   range starts there; nothing before it exists, so it is never asked again.
+4. Each past day is answered from the cache when the unfiltered tree or this
+   filter's tree holds it complete; the missing past days are fetched as
+   contiguous runs, one query each (a month at most), pages concurrently;
+   today is fetched on its own with live reconciliation, every time.
+5. Each run is written day by day as soon as it reconciles. If any run cannot
+   be completed, the others stay cached and ``FetchIncomplete`` names the
+   missing days: nothing partial is returned as if whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from auditlab.api.client import InventClient
+from auditlab.api.credentials import resolve_api_key, resolve_base_url
+from auditlab.api.paging import FetchResult
+from auditlab.api.query import Query, parse_date
+from auditlab.api.ratelimit import INVENT_RATE_LIMIT
+from auditlab.cache.files import cache_root
+from auditlab.cache.manifest import filter_fingerprint
+from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
+from auditlab.cache.plan import SyncPlan, day_range, plan_sync
+from auditlab.cache.store import OrgCache
+from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
+from auditlab.frame import entries_to_table, table_to_frame
+from auditlab.frame.schema import SCHEMA
+
+logger = logging.getLogger("auditlab")
+
+Progress = Any  # a tqdm bar, or None when silent
+
+
+def load_audit_logs(
+    org_id: str = "c",
+    *,
+    action: str | None = None,
+    date_from: Any = None,
+    date_to: Any = None,
+    user_id: str | None = None,
+    assistant_id: str | None = None,
+    workflow_id: str | None = None,
+    connection_id: str | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    refresh: bool = False,
+    progress: bool | None = None,
+    max_concurrency: int = 8,
+    rate_limit: int = INVENT_RATE_LIMIT,
+) -> pd.DataFrame:
+    """Return the org's audit log as a flat, typed DataFrame, newest first.
+
+    Filters are Invent's (``action`` one action or ``"ALL"``; dates inclusive,
+    as ``"YYYY-MM-DD"``, date, datetime or Timestamp, in UTC). The key comes
+    from ``api_key``, else ``INVENT_API_KEY``, else a ``.env`` file; the cache
+    from ``cache_dir``, else ``AUDITLAB_CACHE_DIR``, else the user cache dir.
+    Complete past days are read from the cache, today is fetched every time;
+    ``refresh=True`` fetches every day again. Columns are exactly
+    ``auditlab.SCHEMA``'s; the index runs 0..n-1.
+
+    >>> from auditlab.sandbox import serve
+    >>> import tempfile
+    >>> with serve(api_key="sk_test_doc", days=20) as server:
+    ...     df = load_audit_logs(api_key="sk_test_doc", base_url=server.base_url,
+    ...                          cache_dir=tempfile.mkdtemp(), progress=False)
+    ...     len(df) == len(server.org.entries)
+    True
+    """
+    query = Query.build(
+        org_id,
+        action=action,
+        date_from=date_from,
+        date_to=date_to,
+        user_id=user_id,
+        assistant_id=assistant_id,
+        workflow_id=workflow_id,
+        connection_id=connection_id,
+    )
+    if not isinstance(refresh, bool):
+        raise InvalidQuery(f"refresh must be True or False, not {refresh!r}", parameter="refresh")
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidQuery(
+            f"progress must be True, False or None (automatic), not {progress!r}",
+            parameter="progress",
+        )
+    root = cache_root(cache_dir)
+    key = resolve_api_key(api_key)
+    url = resolve_base_url(base_url)
+    with InventClient(key, url, max_concurrency=max_concurrency, rate_limit=rate_limit) as client:
+        table = sync(
+            client,
+            query,
+            root,
+            key_fingerprint(key, url),
+            refresh=refresh,
+            progress=_wants_progress(progress),
+        )
+    return table_to_frame(table)
+
+
+def sync(
+    client: InventClient,
+    query: Query,
+    root: Path,
+    fingerprint: str,
+    *,
+    refresh: bool = False,
+    progress: bool = False,
+    today: dt.date | None = None,
+) -> pa.Table:
+    """Return the query's rows as an Arrow table, newest first, fetching what the cache lacks.
+
+    The engine of ``load_audit_logs``, for callers that bring their own
+    client (e.g. with another retry policy); ``fingerprint`` is
+    ``key_fingerprint(key, base_url)`` of the client's key.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    last = min(query.date_to or today, today)
+    if query.date_from is not None and query.date_from > last:
+        return SCHEMA.empty_table()
+    folder = resolve_org_folder(
+        root, fingerprint, query.org_id, lambda: _newest_entry(client, query.org_id)
+    )
+    store = OrgCache(root, folder)
+    filters = query.filter_key()
+    first = query.date_from or _history_start(client, store, query, today, refresh)
+    if first > last:
+        return SCHEMA.empty_table()
+    plan = plan_sync(first, last, today, store.states(filters), refresh=refresh)
+    with _progress_bar(progress) as bar:
+        failed = _fetch(client, store, query, plan, bar)
+    if failed:
+        raise FetchIncomplete(
+            f"could not fetch every day of org {query.org_id!r} completely; "
+            "the days that were completed are cached, call again to resume",
+            days=failed,
+        )
+    own = filter_fingerprint(filters)
+    sources = dict(plan.local) | dict.fromkeys(plan.missing, own)
+    return store.read(sources, filters)
+
+
+def _newest_entry(client: InventClient, org_id: str) -> dict[str, Any] | None:
+    """Return the org's newest entry (one request), or None when it has none."""
+    page = client.fetch_page(Query.build(org_id), 1, take=1)
+    return page.entries[0] if page.entries else None
+
+
+def _history_start(
+    client: InventClient, store: OrgCache, query: Query, today: dt.date, refresh: bool
+) -> dt.date:
+    """Return the first day that can hold an entry of the query before today.
+
+    Known from an earlier call (the unfiltered tree's start bounds every
+    filter), else found with two one-entry requests: the count of entries
+    before today, then the oldest of them. Recorded, as the log only grows at
+    the front: no entry can appear before that day later.
+    """
+    filters = query.filter_key()
+    if not refresh:
+        known = [state.start for state in store.states(filters).values() if state.start]
+        if known:
+            return max(known)
+    past = query.with_dates(None, today - dt.timedelta(days=1))
+    count = client.fetch_page(past, 1, take=1).count
+    start = today
+    if count:
+        oldest = client.fetch_page(past, count, take=1).entries
+        stamp = oldest[0].get("created_at") if oldest else None
+        if not isinstance(stamp, str):
+            raise APIError("the oldest audit-log entry came back without a created_at")
+        start = parse_date(stamp[:10], "created_at") or today
+    store.set_start(filters, start)
+    return start
+
+
+def _fetch(
+    client: InventClient, store: OrgCache, query: Query, plan: SyncPlan, bar: Progress
+) -> list[dt.date]:
+    """Fetch every run of the plan and today, caching each as it completes.
+
+    Returns the days that could not be completed. Runs go concurrently (the
+    client bounds the requests in flight), so a run's last pages overlap the
+    next run's first.
+    """
+    jobs = [(first, last, False) for first, last in plan.runs]
+    if plan.today:
+        jobs.append((plan.today, plan.today, True))
+    if not jobs:
+        return []
+    failed: list[dt.date] = []
+    lock = threading.Lock()
+
+    def on_page(new: int) -> None:
+        if bar is not None:
+            with lock:
+                bar.update(new)
+
+    def fetch(first: dt.date, last: dt.date, live: bool) -> FetchResult:
+        logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
+        return client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
+
+    pool = ThreadPoolExecutor(max_workers=min(len(jobs), client.max_concurrency))
+    try:
+        futures: dict[Future[FetchResult], tuple[dt.date, dt.date, bool]] = {
+            pool.submit(fetch, *job): job for job in jobs
+        }
+        for future in as_completed(futures):
+            first, last, live = futures[future]
+            try:
+                result = future.result()
+            except RetriesExhausted as error:
+                logger.warning("%s..%s not fetched: %s", first, last, error)
+                failed.extend(day_range(first, last))
+                continue
+            if not result.complete:
+                logger.warning(
+                    "%s..%s did not reconcile: %d unique entries, the server counts %d",
+                    first, last, len(result.entries), result.server_count,
+                )  # fmt: skip
+                failed.extend(day_range(first, last))
+                continue
+            store.store_range(
+                query.filter_key(),
+                entries_to_table(result.entries),
+                first,
+                last,
+                server_count=result.server_count,
+                complete=not live,  # today keeps growing: never complete for good
+            )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return sorted(failed)
+
+
+def _wants_progress(progress: bool | None) -> bool:
+    """Return whether to show a bar: as asked, else in Jupyter or a terminal."""
+    if progress is not None:
+        return progress
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    in_jupyter = type(shell).__name__ == "ZMQInteractiveShell"
+    return in_jupyter or sys.stderr.isatty()
+
+
+@contextmanager
+def _progress_bar(show: bool) -> Iterator[Progress]:
+    """Yield a tqdm bar counting entries fetched, or None when silent."""
+    if not show:
+        yield None
+        return
+    bar = tqdm(desc="audit-log entries", unit=" entries", unit_scale=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
