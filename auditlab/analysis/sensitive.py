@@ -16,11 +16,12 @@ Rules, each vectorised over the whole frame:
   ``member.removed``, unless they joined again in between;
 - off-hours administration: an administrative action (org, member
   management, SSO, domain, API key) at a time of day, in ``tz``, when its
-  actor is rarely active: at most ``usual_share`` of their events (and at
-  least the event itself) fall within an hour either side of it. That follows each
+  actor is rarely active: at most ``usual_share`` of all their events fall
+  within two hours either side of that time of day, on any day. That follows each
   person's own working hours wherever they live. Actors with fewer than
-  ``MIN_HISTORY`` events have no usual hours yet; for them off-hours means outside
-  07:00-20:00 in ``tz``. Weekends alone are not off-hours: the org works some.
+  ``MIN_HISTORY`` events have no usual hours yet; for them off-hours means
+  outside 07:00-20:00 in ``tz``. Weekends alone are not off-hours: the org
+  works some.
 """
 
 from __future__ import annotations
@@ -67,11 +68,11 @@ ADMIN_ACTIONS: frozenset[str] = frozenset(
     a for a in ACTIONS if action_category(a) in ("org", "sso", "domain", "api_key")
 ) | {"member.invited", "member.removed", "member.role_changed"}
 PRIVILEGED_ROLES = ("ADMIN", "OWNER")
-MIN_HISTORY = 50
+MIN_HISTORY = 100
 WORK_HOURS = (7, 20)
 BIN_MINUTES = 15
 BINS = 24 * 60 // BIN_MINUTES
-NEIGHBOURS = 60 // BIN_MINUTES
+NEIGHBOURS = 120 // BIN_MINUTES  # two hours either side: absorbs a clock change
 
 
 def sensitive_events(
@@ -82,7 +83,7 @@ def sensitive_events(
     until: TimeBound = None,
     burst: int = 10,
     burst_window: str = "10min",
-    usual_share: float = 0.01,
+    usual_share: float = 0.02,
 ) -> pd.DataFrame:
     """Return the events a reviewer must see, newest first, each with its ``reason``.
 
@@ -187,10 +188,10 @@ def _after_removal(df: pd.DataFrame) -> np.ndarray:
     candidates = np.flatnonzero(df["actor_id"].isin(removed_at.index))
     actors = df["actor_id"].to_numpy()[candidates]
     removal = utc_array(removed_at.reindex(actors))
-    rejoined = utc_array(latest("member.joined").reindex(actors)) > removal
+    rejoined = utc_array(latest("member.joined").reindex(actors))
     at = utc_array(df["created_at"])[candidates]
     mask = np.zeros(len(df), dtype=bool)
-    mask[candidates] = (at > removal) & ~rejoined
+    mask[candidates] = (at > removal) & ~((rejoined > removal) & (at >= rejoined))
     return mask
 
 
@@ -204,7 +205,7 @@ def _off_hours(df: pd.DataFrame, tz: str, usual_share: float) -> np.ndarray:
     counts = np.bincount(
         actors[known] * BINS + time_bin[known], minlength=len(names) * BINS
     ).reshape(len(names), BINS)
-    # Events within an hour either side of each time of day, wrapping at midnight.
+    # Events near each time of day, on any day, wrapping at midnight.
     wrapped = np.concatenate([counts[:, -NEIGHBOURS:], counts, counts[:, :NEIGHBOURS]], axis=1)
     running = np.concatenate([np.zeros((len(names), 1), dtype=np.int64), wrapped.cumsum(axis=1)],
                              axis=1)  # fmt: skip
@@ -213,7 +214,7 @@ def _off_hours(df: pd.DataFrame, tz: str, usual_share: float) -> np.ndarray:
     actor = np.where(known, actors, 0)
     history = totals[actor] if len(names) else np.zeros(len(df), dtype=np.int64)
     usual = (
-        nearby[actor, time_bin] > np.maximum(1, usual_share * history)
+        nearby[actor, time_bin] > usual_share * history
         if len(names)
         else np.zeros(len(df), dtype=bool)
     )

@@ -27,8 +27,9 @@ def period_starts(times: pd.Series, freq: str, tz: str = "UTC") -> pd.Series:
     >>> str(period_starts(times, "D", "Europe/Berlin")[0])
     '2026-10-15 00:00:00'
     """
+    local = wall_time(times, tz)
     try:
-        return wall_time(times, tz).dt.to_period(freq).dt.start_time
+        return local.dt.to_period(freq).dt.start_time
     except (TypeError, ValueError) as error:
         raise InvalidQuery(
             f"freq={freq!r} is not a pandas period alias; use one of: {', '.join(PERIOD_NAMES)}",

@@ -1,0 +1,77 @@
+"""Hand-built audit-log frames for the analysis tests, through the real frame layer.
+
+``entry`` writes one entry in the shape of the API's example page; ``frame``
+turns a list of them into the loader's DataFrame with the real schema.
+``SAMPLE`` is a small week of one org that the table and chart tests share.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pandas as pd
+
+from auditlab.frame import empty_frame, entries_to_table, table_to_frame
+
+_ids = itertools.count(1)
+PEOPLE = {
+    "u1": ("Ana Silva", "ana@example.com"),
+    "u2": ("Ben Okafor", "ben@example.com"),
+    "u3": ("Chen Wei", "chen@example.com"),
+}
+
+
+def person(user_id: str | None) -> dict[str, Any] | None:
+    if user_id is None:
+        return None
+    name, email = PEOPLE.get(user_id, (user_id.title(), f"{user_id}@example.com"))
+    return {"id": user_id, "name": name, "email": email, "avatar": None, "seen_at": None}
+
+
+def entry(
+    at: str,
+    action: str = "assistant.updated",
+    actor: str | None = "u1",
+    *,
+    country: str | None = "DE",
+    ip: str | None = "198.51.100.7",
+    source: str = "app",
+    member: str | None = None,
+    role: str | None = None,
+) -> dict[str, Any]:
+    """Return one entry created at ``at`` (ISO-8601 UTC) by ``actor``."""
+    return {
+        "id": f"alog_{next(_ids):06d}",
+        "action": action,
+        "source": source,
+        "ip": ip,
+        "country": country,
+        "agent": "Mozilla/5.0",
+        "created_at": at,
+        "actor": person(actor),
+        "user": person(actor),
+        "member": None if member is None else {"id": f"mem_{member}", "role": role,
+                                               "user": person(member)},
+        "org": {"id": "org_acme", "name": "Acme Support"},
+        "metadata": None,
+    }  # fmt: skip
+
+
+def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
+    """Return the loader's DataFrame of ``entries``, newest first."""
+    entries = sorted(entries, key=lambda e: e["created_at"], reverse=True)
+    return table_to_frame(entries_to_table(entries)) if entries else empty_frame()
+
+
+SAMPLE_ENTRIES: list[dict[str, Any]] = [
+    entry("2026-10-01T08:00:00Z", "assistant.updated", "u1"),
+    entry("2026-10-01T09:30:00Z", "assistant.created", "u1", ip="10.0.0.5"),
+    entry("2026-10-01T23:30:00Z", "member.role_changed", "u2", country="US", ip="2001:db8::1",
+          member="u2", role="ADMIN"),
+    entry("2026-10-02T10:00:00Z", "api_key.created", "u3", country="FR", ip="203.0.113.9"),
+    entry("2026-10-02T11:00:00Z", "agent.summoned", "u1"),
+    entry("2026-10-03T12:00:00Z", "org.updated", None, country=None, ip=None, source="system"),
+    entry("2026-10-09T12:00:00Z", "workflow.deleted", "u3", country="JP"),
+    entry("2026-10-09T12:05:00Z", "connection.updated", "u3", country="FR"),
+]  # fmt: skip
