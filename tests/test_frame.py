@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 from pathlib import Path
 
 import orjson
@@ -23,8 +24,11 @@ from auditlab.frame import (
     expand_metadata,
     pages_to_table,
     table_to_frame,
+    typed,
 )
 from auditlab.frame.schema import BOOL, CATEGORY, COLUMN_NAMES, TIMESTAMP
+from auditlab.sandbox import generate_org
+from auditlab.sandbox.chaos import add_chaos
 
 EXAMPLE = Path(__file__).parent / "data" / "audit_logs_page.example.json"
 
@@ -354,3 +358,58 @@ def test_expand_metadata_rejects_an_action_that_is_not_a_string(body: bytes) -> 
     with pytest.raises(InvalidQuery, match="action must be one action name") as caught:
         expand_metadata(df, ["member.role_changed"])
     assert caught.value.parameter == "action"
+
+
+def test_documented_shape_takes_the_fast_path_and_surprises_do_not(
+    body: bytes, entries: list[dict]
+) -> None:
+    assert typed.decode(body) is not None
+    assert typed.decode(orjson.dumps([{**entries[0], "risk_score": 3}])) is None
+    assert typed.decode(orjson.dumps([{**entries[0], "ip": 5}])) is None
+    assert typed.decode(b'{"message": "oops"}') is None
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a":1.50,"b":1e5,"c":-0,"d":[1.0]}',
+    b'{"s":"caf\\u00e9 \\"x\\"","t":"a, b: c"}',
+    b'{ "spaced" : [ 1 , 2 ] }',
+    b'{"plain":"usr_1","n":[1,2,-3],"ok":true,"none":null}',
+])
+def test_raw_json_slices_are_spelled_as_orjson_spells_them(raw: bytes) -> None:
+    page = b'[{"id": "a", "metadata": ' + raw + b"}]"
+    assert typed.decode(page) is not None
+    fast = pages_to_table([page]).column("metadata").to_pylist()
+    assert fast == [orjson.dumps(orjson.loads(raw)).decode()]
+
+
+@pytest.fixture(scope="module")
+def org_entries() -> list[dict]:
+    org = generate_org(seed=5, days=30, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    return org.entries
+
+
+def test_sandbox_org_round_trips_through_pages_and_frame(org_entries: list[dict]) -> None:
+    pages = [orjson.dumps(org_entries[i : i + 100]) for i in range(0, len(org_entries), 100)]
+    table = pages_to_table(pages)
+    assert table.equals(entries_to_table(org_entries))
+    df = table_to_frame(table)
+    assert df["id"].tolist() == [e["id"] for e in org_entries]
+    metadata = table.column("metadata").to_pylist()
+    assert [None if m is None else orjson.loads(m) for m in metadata] == [
+        e.get("metadata") for e in org_entries
+    ]
+    assert df["created_at"].tolist() == [pd.Timestamp(e["created_at"]) for e in org_entries]
+    assert set(df["action"].cat.categories) == {e["action"] for e in org_entries}
+    assert df["extra_fields"].isna().all()
+
+
+def test_chaos_pages_keep_unknown_actions_and_fields(org_entries: list[dict]) -> None:
+    chaotic = [dict(e) for e in org_entries[:300]]
+    changed = add_chaos(chaotic, 0.2, random.Random(1))
+    pages = [orjson.dumps(chaotic[i : i + 100]) for i in range(0, len(chaotic), 100)]
+    table = pages_to_table(pages)
+    assert table.equals(entries_to_table(chaotic))
+    assert table.column("action").to_pylist() == [e["action"] for e in chaotic]
+    extras = [orjson.loads(t) for t in table.column("extra_fields").to_pylist() if t]
+    assert len(extras) == changed
+    assert all("risk_score" in extra and "org.region" in extra for extra in extras)

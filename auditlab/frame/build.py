@@ -1,45 +1,40 @@
-"""Raw audit-log entries -> one Arrow table with exactly ``SCHEMA``.
+"""Raw audit-log entries and response bodies -> one Arrow table with exactly ``SCHEMA``.
 
-The builder works column by column, never row by row: each nested object is
-looked up once per entry (one C-level ``map``), each column is one more
-``map`` over those objects, and Arrow does the typing, timestamp parsing and
-dictionary encoding in C. Rows only get Python-level attention when a value
-has a surprising type, and those values are never lost: they land in
-``extra_fields`` under their dotted path.
+Two builders share the column converters of ``columns``. Pages of exactly the
+documented shape take the fast path of ``typed`` (msgspec structs, objects
+kept whole as raw JSON slices). Everything else, and every list of dicts,
+goes the general way here: one orjson parse per page, then one C-level
+``map`` per nested object and per column, with unknown fields collected for
+``extra_fields``. Both give the same table for the same entries.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from itertools import repeat
 from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from auditlab.actions import action_category
 from auditlab.errors import APIError
-from auditlab.frame.schema import BOOL, CATEGORY, COLUMNS, SCHEMA, STRING, TIMESTAMP, Column
+from auditlab.frame import typed
+from auditlab.frame.columns import Extras, Path, assemble, json_array, value_array
+from auditlab.frame.schema import COLUMNS, SCHEMA
 
 logger = logging.getLogger("auditlab")
 
-Path = tuple[str, ...]
-
-# Entries are built in record batches of this many rows: the dicts of a batch
-# stay in the CPU cache while each column is read from them (several times
-# faster than one pass over 100k dicts per column), and the parsed dicts of a
-# long sync never all live at once.
+# Entries are built in record batches of this many rows: the objects of a
+# batch stay in the CPU cache while each column is read from them (several
+# times faster than one pass over 100k dicts per column), and the parsed
+# entries of a long sync never all live at once.
 BATCH_ROWS = 2_000
 
 _EMPTY: dict[str, Any] = {}
-_NULL_TEXT = pa.scalar(None, STRING)
 
 
 def _known_keys() -> dict[Path, frozenset[str]]:
@@ -54,36 +49,11 @@ def _known_keys() -> dict[Path, frozenset[str]]:
 KNOWN_KEYS: dict[Path, frozenset[str]] = _known_keys()
 
 
-class _Extras:
-    """Collects, per row, the fields no column names: ``{dotted path: value}``."""
-
-    def __init__(self) -> None:
-        self.rows: dict[int, dict[str, Any]] = defaultdict(dict)
-
-    def add(self, row: int, path: Path, value: Any) -> None:
-        self.rows[row][".".join(path)] = value
-
-    def to_array(self, length: int) -> pa.Array:
-        texts: list[bytes | None] = [None] * length
-        for row, fields in self.rows.items():
-            texts[row] = _dumps(fields, sort_keys=True)
-        return pa.array(texts, STRING)
-
-
-def _dumps(value: Any, *, sort_keys: bool = False) -> bytes:
-    """Return compact JSON text; Python integers beyond 64 bits fall back to the stdlib."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-    except TypeError:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
-        return text.encode()
-
-
 def _values(objects: list[dict[str, Any]], key: str) -> list[Any]:
     return list(map(dict.get, objects, repeat(key)))
 
 
-def _children(parents: list[dict[str, Any]], path: Path, extras: _Extras) -> list[dict[str, Any]]:
+def _children(parents: list[dict[str, Any]], path: Path, extras: Extras) -> list[dict[str, Any]]:
     """Return the object at ``path`` for every row, ``{}`` where absent or null.
 
     A non-object where an object belongs is kept in ``extras`` under its path.
@@ -97,7 +67,7 @@ def _children(parents: list[dict[str, Any]], path: Path, extras: _Extras) -> lis
     return [value or _EMPTY for value in raw]
 
 
-def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: _Extras) -> None:
+def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: Extras) -> None:
     """Put every key of the objects at ``path`` that the schema does not name into extras."""
     unknown = set().union(*objects) - KNOWN_KEYS[path]
     for key in sorted(unknown):
@@ -106,120 +76,33 @@ def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: _Ex
                 extras.add(row, (*path, key), obj[key])
 
 
-def _text_array(values: list[Any]) -> pa.Array:
-    """Return a string array; a non-string value is kept as its JSON text (5 -> "5")."""
-    try:
-        return pa.array(values, STRING)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array(
-            [v if v is None or isinstance(v, str) else _dumps(v) for v in values], STRING
-        )
-
-
-def _reject(values: list[Any], accept: type, path: Path, extras: _Extras) -> list[Any]:
-    """Return values with every non-null value not of type ``accept`` nulled and kept in extras."""
-    kept = list(values)
-    for row, value in enumerate(values):
-        if value is not None and not isinstance(value, accept):
-            extras.add(row, path, value)
-            kept[row] = None
-    return kept
-
-
-def _bool_array(values: list[Any], path: Path, extras: _Extras) -> pa.Array:
-    try:
-        return pa.array(values, BOOL)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array(_reject(values, bool, path, extras), BOOL)
-
-
-def _timestamp_array(values: list[Any], path: Path, extras: _Extras) -> pa.Array:
-    """Return UTC timestamps parsed by Arrow; text it cannot read is nulled and kept in extras.
-
-    An ISO-8601 text without a zone offset is read as UTC, as Invent documents.
-    """
-    try:
-        texts = pa.array(values, STRING)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        texts = pa.array(_reject(values, str, path, extras), STRING)
-    try:
-        return texts.cast(TIMESTAMP)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    parsed = {text: _parse_one(text) for text in pc.unique(texts).to_pylist() if text is not None}
-    for row, text in enumerate(texts.to_pylist()):
-        if text is not None and parsed[text] is None:
-            extras.add(row, path, text)
-    lookup = pa.array(list(parsed.values()), TIMESTAMP)
-    return pc.take(lookup, pc.index_in(texts, value_set=pa.array(list(parsed), STRING)))
-
-
-def _parse_one(text: str) -> datetime | None:
-    scalar = pa.scalar(text, STRING)
-    for target in (TIMESTAMP, pa.timestamp("us")):
-        try:
-            return scalar.cast(target).cast(TIMESTAMP).as_py()
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-    return None
-
-
-def _json_array(values: list[Any]) -> pa.Array:
-    """Return compact JSON texts; null values and absent fields give null, not "null"."""
-    try:
-        texts = pa.array(list(map(orjson.dumps, values)), STRING)
-    except TypeError:
-        texts = pa.array(list(map(_dumps, values)), STRING)
-    return pc.if_else(pc.equal(texts, "null"), _NULL_TEXT, texts)
-
-
-def _category_of(actions: pa.DictionaryArray) -> pa.DictionaryArray:
-    """Return each row's action category, computed once per distinct action."""
-    categories = [action_category(a) for a in actions.dictionary.to_pylist()]
-    distinct = list(dict.fromkeys(categories))
-    position = {category: i for i, category in enumerate(distinct)}
-    remap = pa.array([position[c] for c in categories], pa.int32())
-    indices = pc.take(remap, actions.indices)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(distinct, STRING))
-
-
-def _column(column: Column, objects: dict[Path, list[dict[str, Any]]], extras: _Extras) -> pa.Array:
-    values = _values(objects[column.path[:-1]], column.path[-1])
-    if column.kind == "json":
-        return _json_array(values)
-    if column.type == TIMESTAMP:
-        return _timestamp_array(values, column.path, extras)
-    if column.type == BOOL:
-        return _bool_array(values, column.path, extras)
-    if column.type == CATEGORY:
-        return _text_array(values).dictionary_encode()
-    return _text_array(values)
-
-
-def _only_objects(entries: Iterable[Any]) -> list[dict[str, Any]]:
-    entries = list(entries)
-    objects = [e for e in entries if isinstance(e, dict)]
-    if len(objects) < len(entries):
-        logger.warning("skipped %d audit-log entries that are not JSON objects",
-                       len(entries) - len(objects))
-    return objects
-
-
-def _batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
+def _dict_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
     """Return one record batch of ``SCHEMA`` from a non-empty list of entry dicts."""
-    extras = _Extras()
+    extras = Extras()
     objects: dict[Path, list[dict[str, Any]]] = {(): rows}
     for path in KNOWN_KEYS:
         if path:
             objects[path] = _children(objects[path[:-1]], path, extras)
         _collect_unknown_keys(objects[path], path, extras)
-    arrays: dict[str, pa.Array] = {
-        c.name: _column(c, objects, extras) for c in COLUMNS if c.kind in ("value", "json")
-    }
-    arrays["date"] = arrays["created_at"].cast(pa.date32())
-    arrays["action_category"] = _category_of(arrays["action"])
-    arrays["extra_fields"] = extras.to_array(len(rows))
-    return pa.RecordBatch.from_arrays([arrays[c.name] for c in COLUMNS], schema=SCHEMA)
+    arrays = {}
+    for column in COLUMNS:
+        if column.kind not in ("value", "json"):
+            continue
+        values = _values(objects[column.path[:-1]], column.path[-1])
+        if column.kind == "json":
+            arrays[column.name] = json_array(values)
+        else:
+            arrays[column.name] = value_array(column, values, extras)
+    return assemble(arrays, len(rows), extras)
+
+
+def _only_objects(entries: list[Any]) -> list[dict[str, Any]]:
+    objects = [e for e in entries if isinstance(e, dict)]
+    if len(objects) < len(entries):
+        logger.warning(
+            "skipped %d audit-log entries that are not JSON objects", len(entries) - len(objects)
+        )
+    return objects
 
 
 @contextmanager
@@ -240,10 +123,13 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _table(batches: Iterable[pa.RecordBatch]) -> pa.Table:
-    """Return the batches as one table, dictionaries unified across batches."""
+    """Return the batches as one table whose chunks share one dictionary per column.
+
+    Unifying only remaps dictionary indices; the text buffers stay as built.
+    """
     with _collector_paused():
         table = pa.Table.from_batches(list(batches), schema=SCHEMA)
-    return table.combine_chunks() if table.column(0).num_chunks > 1 else table
+    return table.unify_dictionaries()
 
 
 def entries_to_table(entries: list[dict[str, Any]]) -> pa.Table:
@@ -263,11 +149,12 @@ def entries_to_table(entries: list[dict[str, Any]]) -> pa.Table:
     >>> table.column("actor_id")[0].as_py(), table.column("extra_fields")[0].as_py()
     ('usr_1', '{"risk":3}')
     """
-    rows = _only_objects(entries)
-    return _table(_batch(rows[i : i + BATCH_ROWS]) for i in range(0, len(rows), BATCH_ROWS))
+    rows = _only_objects(list(entries))
+    return _table(_dict_batch(rows[i : i + BATCH_ROWS]) for i in range(0, len(rows), BATCH_ROWS))
 
 
-def _parse_page(body: bytes) -> list[Any]:
+def _parse_page(body: bytes) -> list[dict[str, Any]]:
+    """Return the entry dicts of a body the fast path refused, or raise APIError."""
     try:
         page = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -276,29 +163,34 @@ def _parse_page(body: bytes) -> list[Any]:
         raise APIError(
             f"an audit-log response body is a JSON {type(page).__name__}, expected an array"
         )
-    return page
+    return _only_objects(page)
 
 
 def _page_batches(bodies: Iterable[bytes]) -> Iterator[pa.RecordBatch]:
+    """Yield record batches in page order, each built by the fast or the general path."""
     pending: list[Any] = []
+    pending_is_typed = True
     for body in bodies:
-        pending.extend(_parse_page(body))
-        if len(pending) >= BATCH_ROWS:
-            rows, pending = _only_objects(pending), []
-            if rows:
-                yield _batch(rows)
-    rows = _only_objects(pending)
-    if rows:
-        yield _batch(rows)
+        entries = typed.decode(body)
+        is_typed = entries is not None
+        if entries is None:
+            entries = _parse_page(body)
+        if pending and (is_typed != pending_is_typed or len(pending) >= BATCH_ROWS):
+            yield (typed.struct_batch if pending_is_typed else _dict_batch)(pending)
+            pending = []
+        pending.extend(entries)
+        pending_is_typed = is_typed
+    if pending:
+        yield (typed.struct_batch if pending_is_typed else _dict_batch)(pending)
 
 
 def pages_to_table(bodies: Iterable[bytes]) -> pa.Table:
     """Return the table of raw JSON-array response bodies, in page order.
 
-    Each body is parsed once with orjson; entries are built in batches of
-    ``BATCH_ROWS``, so peak memory stays near the table itself. Raises
-    ``APIError`` if a body is not a JSON array. Equal to ``entries_to_table``
-    of the pages' entries concatenated.
+    Each body is decoded once (a body of exactly the documented shape by the
+    fast path of ``typed``, any other by orjson); entries are built in batches
+    of ``BATCH_ROWS``, so peak memory stays near the table itself. Raises ``APIError`` if a body
+    is not a JSON array. Equal to ``entries_to_table`` of the pages' entries.
 
     >>> pages_to_table([b'[{"id": "alog_1", "action": "chat.deleted"}]']).num_rows
     1
