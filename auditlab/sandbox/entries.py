@@ -185,22 +185,21 @@ class EntryFactory:
         self.org = org
         self.people = people
         self.pools = pools
-        self._pools: dict[str, tuple[str | None, list[Any]]] = {}
+        self._plans: dict[str, tuple[str | None, list[Any], Callable[[int], Any] | None]] = {}
 
-    def target(self, action: str, r: int) -> tuple[str | None, Any]:
-        """Return which nested object the action affects and one such object."""
-        found = self._pools.get(action)
+    def plan(self, action: str) -> tuple[str | None, list[Any], Callable[[int], Any] | None]:
+        """Return the nested key an action affects, the pool it picks from, its metadata maker."""
+        found = self._plans.get(action)
         if found is None:
             kind = TARGET.get(action_category(action))
             if kind is None:
-                pool = []
+                pool: list[Any] = []
             elif action == "assistant.deleted":
                 pool = self.pools.deleted_assistant
             else:
                 pool = getattr(self.pools, kind)
-            found = self._pools[action] = (kind, pool)
-        kind, pool = found
-        return (kind, pool[r % len(pool)]) if pool else (None, None)
+            found = self._plans[action] = (kind, pool, METADATA.get(action))
+        return found
 
     def build(
         self,
@@ -217,8 +216,7 @@ class EntryFactory:
         and staff entries carry only the affected object's key, as Invent
         omits keys it has nothing for.
         """
-        kind, target = self.target(action, r)
-        metadata = METADATA.get(action)
+        kind, pool, metadata = self._plans.get(action) or self.plan(action)
         if who >= 0:
             person = self.people[who]
             bot = person.kind == "bot"
@@ -252,7 +250,7 @@ class EntryFactory:
                 "user": None,
             }
         if kind is not None:
-            entry[kind] = target
+            entry[kind] = pool[r % len(pool)]
         entry["org"] = self.org
         entry["metadata"] = metadata(r) if metadata is not None else None
         return entry

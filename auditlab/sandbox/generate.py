@@ -10,6 +10,7 @@ the API-key rotation, plants the incidents listed in
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -389,12 +390,20 @@ def _assemble(
     actions = [ACTIONS[a] for a in cols["action"][order].tolist()]
     specials = cols["special"][order].tolist()
     build = factory.build
-    entries = [
-        build(i, a, c + "Z", s + "Z", w, rr)
-        for i, a, c, s, w, rr in zip(
-            ids, actions, created, seen, cols["who"][order].tolist(), r.tolist(), strict=True
-        )
-    ]
+    # Millions of new dicts would trigger the cyclic collector over and over;
+    # none of them form cycles, so it has nothing to find until we are done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        entries = [
+            build(i, a, c + "Z", s + "Z", w, rr)
+            for i, a, c, s, w, rr in zip(
+                ids, actions, created, seen, cols["who"][order].tolist(), r.tolist(), strict=True
+            )
+        ]
+    finally:
+        if collecting:
+            gc.enable()
     for n, special in enumerate(specials):
         if special >= 0:
             entries[n].update(rows.overrides[special])

@@ -2,7 +2,8 @@
 
 Entries are kept oldest first, so appending live entries never shifts an index
 and every per-filter index list stays sorted. A page newest first is read
-backwards from the end of the matching range.
+backwards from the end of the matching range. Each entry is serialised once,
+the first time a page holds it, so a million-entry org starts serving at once.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class LogStore:
 
     def __init__(self, entries_newest_first: list[Entry]) -> None:
         self.lock = threading.Lock()
-        self.bodies: list[bytes] = []
+        self.entries: list[Entry] = []
+        self.bodies: list[bytes | None] = []
         self.days: list[str] = []
         self.index: dict[str, dict[Any, list[int]]] = {name: {} for name in FILTER_FIELDS}
         self._combined: dict[tuple[tuple[str, Any], ...], list[int]] = {}
@@ -66,7 +68,8 @@ class LogStore:
         with self.lock:
             for entry in entries_oldest_first:
                 position = len(self.bodies)
-                self.bodies.append(orjson.dumps(entry))
+                self.entries.append(entry)
+                self.bodies.append(None)
                 self.days.append(entry["created_at"][:10])
                 values = filter_values(entry)
                 for name, value in zip(FILTER_FIELDS, values, strict=True):
@@ -101,11 +104,15 @@ class LogStore:
             top = end - 1 - (page - 1) * take
             bottom = max(first, end - (page - 1) * take - take)
             chosen = range(top, bottom - 1, -1)
-            if positions is None:
-                parts = [self.bodies[i] for i in chosen]
-            else:
-                parts = [self.bodies[positions[i]] for i in chosen]
+            wanted = chosen if positions is None else [positions[i] for i in chosen]
+            parts = [self._body(i) for i in wanted]
         return b"[" + b",".join(parts) + b"]", count
+
+    def _body(self, position: int) -> bytes:
+        body = self.bodies[position]
+        if body is None:
+            body = self.bodies[position] = orjson.dumps(self.entries[position])
+        return body
 
     def _positions(self, filters: dict[str, str]) -> list[int] | None:
         """Return the sorted positions matching every filter (None: all entries)."""
