@@ -138,8 +138,8 @@ def generate_org(
     factory = EntryFactory(org, people, pools)
     entries, position = _assemble(factory, rows, cols, row_ids, keep)
     answer_key = [
-        Incident(p.kind, tuple(entries[position[row]]["id"] for row in p.rows), p.actor_id, p.why)
-        for p in planted
+        replace(incident, entry_ids=tuple(entries[position[row]]["id"] for row in rows))
+        for incident, rows in planted
     ]
     return SyntheticOrg(
         org_id=org_id,

@@ -74,14 +74,9 @@ class Incident:
         return {**asdict(self), "entry_ids": list(self.entry_ids)}
 
 
-@dataclass(frozen=True)
-class PlantedRows:
-    """An incident before its rows have entry ids."""
-
-    kind: str
-    rows: tuple[int, ...]
-    actor_id: str | None
-    why: str
+# An incident whose entry_ids are still empty, and the row numbers that will
+# become its entries.
+PlantedRows = tuple[Incident, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -123,7 +118,7 @@ def plant(
     second = first + int(rng.integers(8, 15)) * 60_000
     foreign_ip = f"{abroad.octets[0]}.{int(rng.integers(1, 255))}.7.{int(rng.integers(2, 254))}"
     planted.append(
-        PlantedRows(
+        _planted(
             "impossible_travel",
             (
                 rows.add(first, traveller, "assistant.updated", int(rng.integers(1 << 30))),
@@ -146,7 +141,7 @@ def plant(
     # Off-hours self-escalation to ADMIN.
     p = people[escalator]
     planted.append(
-        PlantedRows(
+        _planted(
             "off_hours_privilege_escalation",
             (
                 rows.add(
@@ -166,7 +161,7 @@ def plant(
     # First API key by someone who never made one.
     p = people[key_maker]
     planted.append(
-        PlantedRows(
+        _planted(
             "first_api_key",
             (
                 rows.add(
@@ -190,7 +185,7 @@ def plant(
         t += int(rng.integers(10_000, 25_000))
         burst.append(rows.add(t, deleter, action, n))
     planted.append(
-        PlantedRows(
+        _planted(
             "deletion_burst",
             tuple(burst),
             p.id,
@@ -216,7 +211,7 @@ def plant(
         rows.add(at(leaver, when[4] - 2, p.work_start + 3), leaver, "connection.updated", 7),
     ]
     planted.append(
-        PlantedRows(
+        _planted(
             "activity_after_removal",
             (removal, *later),
             p.id,
@@ -228,7 +223,7 @@ def plant(
     # The only SSO profile deletion.
     admin = admins[-1]
     planted.append(
-        PlantedRows(
+        _planted(
             "sso_profile_deleted",
             (
                 rows.add(
@@ -247,7 +242,7 @@ def plant(
     # The only org transfer.
     owner, heir = 0, admins[0]
     planted.append(
-        PlantedRows(
+        _planted(
             "org_transferred",
             (
                 rows.add(
@@ -267,3 +262,7 @@ def plant(
     )
     quiet = [Quiet(traveller, first, second), Quiet(leaver, removed_at, 1 << 62)]
     return planted, quiet
+
+
+def _planted(kind: str, rows: tuple[int, ...], actor_id: str, why: str) -> PlantedRows:
+    return Incident(kind, (), actor_id, why), rows
