@@ -1,1 +1,42 @@
-"""Parameterised notebooks run with papermill, exported to self-contained HTML."""
+"""Parameterised notebooks run with papermill, exported to self-contained HTML.
+
+>>> from auditlab.report import Scope, data_digest, write_report
+>>> Scope.build(date_from="2026-07-01", date_to="2026-09-30").days
+92
+"""
+
+from auditlab.report.digest import data_digest
+from auditlab.report.errors import ReportFailed
+from auditlab.report.export import export_html, external_references
+from auditlab.report.findings import Finding, incidents_found, report_sections
+from auditlab.report.paths import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path
+from auditlab.report.provenance import fetch_times
+from auditlab.report.pseudonym import Pseudonymizer, pseudonym_key, pseudonymize
+from auditlab.report.renderer import plotly_bootstrap_html, setup_notebook
+from auditlab.report.run import run_notebook, write_report
+from auditlab.report.scope import Scope
+from auditlab.report.source import DataSource, open_source
+
+__all__ = [
+    "EXPLORE_NOTEBOOK",
+    "REPORT_NOTEBOOK",
+    "DataSource",
+    "Finding",
+    "Pseudonymizer",
+    "ReportFailed",
+    "Scope",
+    "data_digest",
+    "export_html",
+    "external_references",
+    "fetch_times",
+    "incidents_found",
+    "notebook_path",
+    "open_source",
+    "plotly_bootstrap_html",
+    "pseudonym_key",
+    "pseudonymize",
+    "report_sections",
+    "run_notebook",
+    "setup_notebook",
+    "write_report",
+]

@@ -1,0 +1,57 @@
+"""``auditlab report``: the compliance report as one self-contained HTML file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` subcommand."""
+    parser = subparsers.add_parser(
+        "report",
+        help="write the compliance report (HTML) for an org and a period",
+        description="Run the compliance report notebook with papermill and export it as one "
+        "HTML file that renders with no network. The API key comes from INVENT_API_KEY or "
+        "a .env file only; with neither (and no --base-url) the built-in sandbox is used.",
+    )
+    parser.add_argument("--org", default="c", help="org id, or 'c' for the key's own (default)")
+    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
+                        help="first UTC day (default: 90 days ending on --to)")  # fmt: skip
+    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD",
+                        help="last UTC day, inclusive (default: today)")  # fmt: skip
+    parser.add_argument("--out", default="report.html", help="HTML file to write (report.html)")
+    parser.add_argument("--base-url", help="API base URL (default: INVENT_BASE_URL, else Invent)")
+    parser.add_argument("--cache-dir", help="cache root (default: AUDITLAB_CACHE_DIR, else user)")
+    parser.add_argument("--actions", nargs="+", metavar="ACTION",
+                        help="only these actions (default: all)")  # fmt: skip
+    parser.add_argument("--pseudonymize", action="store_true",
+                        help="replace emails, names and IP addresses by pseudonyms")  # fmt: skip
+    parser.add_argument("--tz", default="UTC", help="time zone for times of day (default UTC)")
+    parser.add_argument("--keep-notebook", metavar="PATH", help="also keep the executed notebook")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every option, write the report, print its path; return the exit status."""
+    from auditlab.report import Scope, write_report
+
+    scope = Scope.build(
+        args.org, date_from=args.date_from, date_to=args.date_to, actions=args.actions, tz=args.tz
+    )
+    if args.base_url is not None:
+        from auditlab.api.credentials import resolve_base_url
+
+        resolve_base_url(args.base_url)
+    out = write_report(
+        args.out,
+        scope,
+        base_url=args.base_url,
+        cache_dir=args.cache_dir,
+        pseudonymize=args.pseudonymize,
+        keep_notebook=args.keep_notebook,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    print(out.resolve())
+    return 0

@@ -1,0 +1,191 @@
+"""Small HTML pieces a report notebook displays: notes, figures, tables, the evidence.
+
+Everything that comes from the data is HTML-escaped; timestamps are shown in
+the report's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+import auditlab
+from auditlab.analysis.figures import label
+from auditlab.report.digest import digest_columns
+from auditlab.report.scope import Scope
+
+TABLE_CLASSES = "auditlab-table"
+MISSING = "—"
+
+
+def show(fragment: str) -> None:
+    """Display an HTML fragment in the notebook (nothing to return)."""
+    from IPython.display import display
+
+    display({"text/html": fragment}, raw=True)
+
+
+def note(text: str) -> str:
+    """Return text, escaped, as one HTML paragraph.
+
+    >>> note("1 < 2")
+    '<p>1 &lt; 2</p>'
+    """
+    return f"<p>{html.escape(text)}</p>"
+
+
+def table_html(
+    df: pd.DataFrame,
+    *,
+    empty: str,
+    tz: str = "UTC",
+    columns: Sequence[str] | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """Return df as an HTML table (times in tz), or the ``empty`` note when it has no rows.
+
+    >>> table_html(pd.DataFrame({"a": [1]}), empty="none").startswith("<table")
+    True
+    >>> table_html(pd.DataFrame({"a": []}), empty="Nothing found.")
+    '<p>Nothing found.</p>'
+    """
+    if df.empty:
+        return note(empty)
+    shown = df[list(columns)] if columns is not None else df
+    rest = 0
+    if max_rows is not None and len(shown) > max_rows:
+        shown, rest = shown.head(max_rows), len(shown) - max_rows
+    shown = shown.copy()
+    for name in shown.columns:
+        if isinstance(shown[name].dtype, pd.DatetimeTZDtype):
+            shown[name] = shown[name].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
+    shown.columns = _headings(shown.columns)
+    body = shown.to_html(
+        index=False, border=0, classes=TABLE_CLASSES, na_rep=MISSING, float_format="{:,.0f}".format
+    )
+    return body + (note(f"… and {rest:,} more rows.") if rest else "")
+
+
+def headline_html(figures: Mapping[str, Any]) -> str:
+    """Return the headline figures as one row of labelled numbers.
+
+    >>> "Events" in headline_html({"Events": 1200})
+    True
+    """
+    cells = "".join(
+        f'<div style="padding:8px 18px;border-left:3px solid #2563eb">'
+        f'<div style="font-size:26px;font-weight:600">{html.escape(_number(value))}</div>'
+        f'<div style="color:#475569">{html.escape(name)}</div></div>'
+        for name, value in figures.items()
+    )
+    return f'<div style="display:flex;flex-wrap:wrap;gap:12px;margin:8px 0">{cells}</div>'
+
+
+def scope_html(
+    scope: Scope, *, org_name: str | None, org_id: str | None, pseudonymized: bool
+) -> str:
+    """Return the scope of a report as a definition table."""
+    rows = {
+        "Organisation": f"{org_name or 'unknown'} ({org_id or scope.org_id})",
+        "Period (UTC days, inclusive)": (
+            f"{scope.date_from.isoformat()} to {scope.date_to.isoformat()} ({scope.days} days)"
+        ),
+        "Actions": ", ".join(scope.actions) if scope.actions else "all actions",
+        "Times shown in": scope.tz,
+        "People and addresses": (
+            "pseudonymized (keyed hashes of emails, names and IP addresses)"
+            if pseudonymized
+            else "shown as recorded"
+        ),
+    }
+    return _definitions(rows)
+
+
+def evidence_html(
+    scope: Scope,
+    *,
+    df: pd.DataFrame,
+    digest: str,
+    base_url: str,
+    loaded_at: dt.datetime,
+    fetched: tuple[str, str] | None,
+    pseudonymized: bool,
+) -> str:
+    """Return the evidence appendix: the query, fetch times, entry count and data digest.
+
+    ``df`` is the frame the digest was taken over (as loaded, before any
+    pseudonymization); ``fetched`` is the earliest and latest time the
+    cached days were fetched from the server, when known.
+    """
+    newest = df["created_at"].max() if len(df) else None
+    oldest = df["created_at"].min() if len(df) else None
+    action = scope.actions[0] if len(scope.actions) == 1 else None
+    several = len(scope.actions) > 1
+    rows = {
+        "Query": (
+            f"GET {base_url}/orgs/{scope.org_id}/audit-logs?"
+            f"from={scope.date_from.isoformat()}&to={scope.date_to.isoformat()}"
+            + (f"&action={action}" if action else "")
+        ),
+        "Local filter": (f"action in ({', '.join(scope.actions)})" if several else "none"),
+        "Loaded at (UTC)": loaded_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "Fetched from the server (UTC)": (
+            f"{fetched[0]} to {fetched[1]}" if fetched else "not recorded"
+        ),
+        "Entries": f"{len(df):,}",
+        "Oldest / newest entry (UTC)": (
+            f"{oldest:%Y-%m-%d %H:%M:%S} / {newest:%Y-%m-%d %H:%M:%S}" if len(df) else MISSING
+        ),
+        "SHA-256 of the data": digest,
+        "Columns covered": ", ".join(digest_columns(df)),
+        "Made with": f"auditlab {auditlab.__version__}, pandas {pd.__version__}",
+    }
+    recompute = (
+        "import auditlab, auditlab.report\n"
+        f"df = auditlab.load_audit_logs({scope.org_id!r}, "
+        f"date_from={scope.date_from.isoformat()!r}, date_to={scope.date_to.isoformat()!r}"
+        + (f", action={action!r}" if action else "")
+        + ")\n"
+        + (f"df = df[df['action'].isin({list(scope.actions)!r})]\n" if several else "")
+        + "auditlab.report.data_digest(df)"
+    )
+    how = (
+        "<p>The digest is a SHA-256 over the entries exactly as loaded"
+        + (", before pseudonymization" if pseudonymized else "")
+        + ": one canonical JSON line per entry, sorted by time and id (see "
+        "<code>auditlab.report.digest</code>). A reviewer with access to the same "
+        "organisation recomputes it with:</p>"
+        f"<pre>{html.escape(recompute)}</pre>"
+    )
+    if scope.date_to >= loaded_at.date():
+        how += note(
+            "The period includes the day the data was loaded, which was still receiving "
+            "entries: a later load of that day holds more entries and gives another digest."
+        )
+    return _definitions(rows) + how
+
+
+def _headings(columns: Sequence[str]) -> list[str]:
+    """Return each column's label; a label two columns share falls back to the column's words."""
+    labels = [label(c) for c in columns]
+    return [
+        lab if labels.count(lab) == 1 else c.replace("_", " ").capitalize()
+        for c, lab in zip(columns, labels, strict=True)
+    ]
+
+
+def _definitions(rows: Mapping[str, str]) -> str:
+    body = "".join(
+        f'<tr><th style="text-align:left;padding-right:16px">{html.escape(k)}</th>'
+        f'<td style="white-space:normal;word-break:break-all">{html.escape(v)}</td></tr>'
+        for k, v in rows.items()
+    )
+    return f'<table class="{TABLE_CLASSES}">{body}</table>'
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)

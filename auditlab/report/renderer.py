@@ -1,0 +1,103 @@
+"""Plotly figures that survive HTML export and render with no network.
+
+plotly's default renderer stores a figure only as the plotly mimetype, which
+nbconvert's HTML exporter drops, and its maps fetch country outlines from a
+CDN. ``setup_notebook()`` fixes both for a notebook: it displays plotly.js
+once, preceded by the bundled world outlines, and makes every later figure an
+HTML fragment that uses that one copy (plus the plotly mimetype, so JupyterLab
+still draws figures natively).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import plotly.io as pio
+from plotly.io._base_renderers import MimetypeRenderer
+from plotly.offline import get_plotlyjs
+
+RENDERER_NAME = "auditlab"
+# The outline names plotly.js asks for; world_110m serves every world map.
+TOPOJSON_NAMES: tuple[str, ...] = ("world_110m",)
+FIGURE_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
+
+
+class ReportRenderer(MimetypeRenderer):
+    """Renders a figure as an HTML fragment that relies on plotly.js loaded once."""
+
+    def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
+        """Return ``{"text/html": fragment}`` for one figure."""
+        return {"text/html": figure_html(fig_dict)}
+
+
+def figure_html(fig: Any) -> str:
+    """Return a figure as a ``<div>`` plus script, with no plotly.js, MathJax or CDN link.
+
+    >>> import plotly.graph_objects as go
+    >>> "plotly-graph-div" in figure_html(go.Figure())
+    True
+    """
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        config=FIGURE_CONFIG,
+        default_width="100%",
+        default_height=525,
+        validate=False,
+    )
+
+
+@cache
+def topojson(name: str) -> str:
+    """Return the bundled TopoJSON outlines ``name`` (e.g. ``world_110m``) as JSON text.
+
+    >>> topojson("world_110m")[:19]
+    '{"type":"Topology",'
+    """
+    return resources.files("auditlab.report").joinpath(f"assets/{name}.json").read_text("utf-8")
+
+
+def plotly_bootstrap_html() -> str:
+    """Return the ``<script>`` tags that load map outlines, then plotly.js, inline.
+
+    plotly.js looks up ``window.PlotlyGeoAssets.topojson[name]`` before it
+    fetches outlines from its CDN, so the assets must exist before any map is
+    drawn; they are set before plotly.js itself to make that true.
+
+    >>> html = plotly_bootstrap_html()
+    >>> html.index("PlotlyGeoAssets") < html.index("plotly.js v")
+    True
+    """
+    assets = ",".join(f"{json.dumps(name)}:{topojson(name)}" for name in TOPOJSON_NAMES)
+    return (
+        f"<script>window.PlotlyGeoAssets = {{topojson: {{{assets}}}}};</script>\n"
+        f"<script>{get_plotlyjs()}</script>"
+    )
+
+
+def setup_notebook() -> str:
+    """Return the renderer name after making this notebook's figures export-safe.
+
+    Call it in a notebook's first cell: it displays plotly.js (once for the
+    whole document) with the bundled map outlines and sets the default plotly
+    renderer to ``plotly_mimetype+auditlab``.
+
+    >>> setup_notebook()  # doctest: +SKIP
+    'plotly_mimetype+auditlab'
+    """
+    from IPython.display import display
+    from tqdm import TqdmWarning
+
+    # Without ipywidgets tqdm.auto falls back to a text bar and says so on
+    # stderr, once per kernel: noise in a report, which never shows bars.
+    warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+    pio.renderers[RENDERER_NAME] = ReportRenderer()
+    pio.renderers.default = f"plotly_mimetype+{RENDERER_NAME}"
+    display({"text/html": plotly_bootstrap_html()}, raw=True)
+    return pio.renderers.default

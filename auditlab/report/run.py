@@ -1,0 +1,157 @@
+"""Run a notebook with papermill and write the compliance report as one HTML file."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from auditlab.api.credentials import API_KEY_VARIABLE, resolve_api_key
+from auditlab.errors import InvalidQuery
+from auditlab.report.errors import ReportFailed
+from auditlab.report.export import export_html
+from auditlab.report.paths import REPORT_NOTEBOOK, notebook_path
+from auditlab.report.scope import Scope
+
+logger = logging.getLogger("auditlab")
+KERNEL_NAME = "python3"
+
+
+def run_notebook(
+    notebook: str | Path,
+    output: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    progress: bool = True,
+    environment: Mapping[str, str] | None = None,
+) -> nbformat.NotebookNode:
+    """Return the executed notebook, also written to ``output``.
+
+    ``environment`` is added to the kernel's environment only (the way to hand
+    it an API key: never as a parameter, which papermill writes into the
+    notebook). A failing cell raises ``ReportFailed`` with the cell's error
+    name and message instead of a traceback.
+
+    >>> run_notebook(notebook_path("explore.ipynb"), "/tmp/explore.ipynb")  # doctest: +SKIP
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    with _kernel_environment(environment or {}), tempfile.TemporaryDirectory() as sockets:
+        # Unix sockets in a private folder rather than TCP ports on localhost:
+        # no other local user can connect to the kernel and read what it computes.
+        kernel = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
+        try:
+            return papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=dict(parameters or {}),
+                kernel_name=KERNEL_NAME,
+                progress_bar=progress,
+                cwd=os.getcwd(),
+                config=kernel,
+            )
+        except PapermillExecutionError as error:
+            raise ReportFailed(
+                f"{Path(notebook).name}: cell {error.exec_count} failed with "
+                f"{error.ename}: {error.evalue}",
+                cell=error.exec_count,
+            ) from None
+
+
+def write_report(
+    out: str | Path,
+    scope: Scope,
+    *,
+    base_url: str | None = None,
+    cache_dir: str | Path | None = None,
+    pseudonymize: bool = False,
+    keep_notebook: str | Path | None = None,
+    progress: bool = True,
+    environment: Mapping[str, str] | None = None,
+) -> Path:
+    """Return the path of the compliance report written as one self-contained HTML file.
+
+    Executes ``notebooks/compliance_report.ipynb`` for the scope, exports it
+    without code and checks that neither the HTML nor the executed notebook
+    contains the API key before either is written where the caller asked.
+
+    >>> write_report("q3.html", Scope.build(date_from="2026-07-01", date_to="2026-09-30"))
+    ... # doctest: +SKIP
+    PosixPath('q3.html')
+    """
+    parameters = {
+        "org_id": scope.org_id,
+        "date_from": scope.date_from.isoformat(),
+        "date_to": scope.date_to.isoformat(),
+        "actions": list(scope.actions),
+        "base_url": base_url,
+        "cache_dir": None if cache_dir is None else str(Path(cache_dir).resolve()),
+        "pseudonymize": pseudonymize,
+        "tz": scope.tz,
+    }
+    with tempfile.TemporaryDirectory(prefix="auditlab-report-") as work:
+        executed_path = Path(work) / REPORT_NOTEBOOK
+        try:
+            executed = run_notebook(
+                notebook_path(REPORT_NOTEBOOK),
+                executed_path,
+                parameters,
+                progress=progress,
+                environment=environment,
+            )
+        finally:
+            if keep_notebook is not None and executed_path.exists():
+                _keep(executed_path, Path(keep_notebook), environment)
+        title = f"Compliance report {scope.date_from.isoformat()} to {scope.date_to.isoformat()}"
+        draft = export_html(executed, Path(work) / "report.html", title=title)
+        _refuse_secrets(draft, environment)
+        target = Path(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(draft, target)
+    logger.info("wrote the report to %s", target)
+    return target
+
+
+def _keep(executed: Path, target: Path, environment: Mapping[str, str] | None) -> None:
+    _refuse_secrets(executed, environment)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(executed, target)
+
+
+def _refuse_secrets(path: Path, environment: Mapping[str, str] | None) -> None:
+    """Raise ReportFailed if the file holds the API key the run could see."""
+    data = path.read_bytes()
+    for secret in _secrets(environment):
+        if secret.encode() in data:
+            raise ReportFailed(f"{path.name} would contain the API key; nothing was written")
+
+
+def _secrets(environment: Mapping[str, str] | None) -> list[str]:
+    found = [v for k, v in (environment or {}).items() if k == API_KEY_VARIABLE and v]
+    with contextlib.suppress(InvalidQuery):
+        found.append(resolve_api_key())
+    return found
+
+
+@contextlib.contextmanager
+def _kernel_environment(extra: Mapping[str, str]) -> Iterator[None]:
+    """Set extra variables while the kernel starts (it inherits them), then restore."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,114 @@
+"""Where a notebook's audit log comes from: Invent (or a given server), or the sandbox.
+
+A notebook never takes an API key as a parameter (papermill writes parameters
+into the executed notebook). With no ``INVENT_API_KEY`` (environment or
+``.env``) and no base URL, the notebook serves the built-in synthetic org
+instead, and says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditlab.api.credentials import BASE_URL_VARIABLE, resolve_api_key, resolve_base_url
+from auditlab.errors import MissingAPIKey
+from auditlab.report.scope import Scope
+
+
+@dataclass
+class DataSource:
+    """The server a notebook reads from; ``sandbox`` is set when it is the built-in one.
+
+    Close it (or use it as a context manager) to stop a sandbox it started.
+    """
+
+    base_url: str
+    sandbox: Any = None
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+
+    @property
+    def is_sandbox(self) -> bool:
+        """Return True when the data is the built-in synthetic org."""
+        return self.sandbox is not None
+
+    def notice_html(self) -> str:
+        """Return one HTML paragraph saying where the data comes from."""
+        if self.is_sandbox:
+            return (
+                "<p><strong>Sandbox data.</strong> No <code>INVENT_API_KEY</code> was set and "
+                "no base URL was given, so this notebook started auditlab's built-in sandbox "
+                f"and reads its synthetic organisation "
+                f"(<code>{html.escape(self.sandbox.org.org_id)}</code>, seed "
+                f"{self.sandbox.org.seed}) at <code>{html.escape(self.base_url)}</code>. "
+                "Set <code>INVENT_API_KEY</code> to report on a real organisation.</p>"
+            )
+        return f"<p>Data source: <code>{html.escape(self.base_url)}</code>.</p>"
+
+    def load(self, scope: Scope, *, cache_dir: str | Path | None = None) -> pd.DataFrame:
+        """Return the scope's entries through the loader (and its cache), newest first.
+
+        One action is filtered by the server; several are filtered locally
+        from every action, which the cache then answers for any later mix.
+        """
+        from auditlab import load_audit_logs
+
+        one_action = scope.actions[0] if len(scope.actions) == 1 else None
+        df = load_audit_logs(
+            scope.org_id,
+            action=one_action,
+            date_from=scope.date_from,
+            date_to=scope.date_to,
+            api_key=self.sandbox.api_key if self.is_sandbox else None,
+            base_url=self.base_url,
+            cache_dir=cache_dir,
+            progress=False,
+        )
+        if len(scope.actions) > 1:
+            df = df[df["action"].isin(scope.actions)].reset_index(drop=True)
+        return df
+
+    def close(self) -> None:
+        """Stop the sandbox if this source started one."""
+        self._stack.close()
+
+    def __enter__(self) -> DataSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(base_url: str | None = None, *, days: int = 180) -> DataSource:
+    """Return the data source: ``base_url`` or Invent when a key is set, else a new sandbox.
+
+    The sandbox serves ``days`` days of the default synthetic org (seed 0) on
+    127.0.0.1 until the source is closed.
+
+    >>> import os; os.environ.pop("INVENT_API_KEY", None)  # doctest: +SKIP
+    >>> with open_source() as source:  # doctest: +SKIP
+    ...     source.is_sandbox
+    True
+    """
+    if base_url is not None or os.environ.get(BASE_URL_VARIABLE) or _has_api_key():
+        return DataSource(resolve_base_url(base_url))
+    from auditlab.sandbox import serve
+
+    stack = contextlib.ExitStack()
+    sandbox = stack.enter_context(serve(days=days, now=dt.datetime.now(dt.UTC)))
+    return DataSource(sandbox.base_url, sandbox, stack)
+
+
+def _has_api_key() -> bool:
+    try:
+        resolve_api_key()
+    except MissingAPIKey:
+        return False
+    return True
