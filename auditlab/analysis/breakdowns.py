@@ -20,27 +20,17 @@ USER_COLUMNS = (
 )  # fmt: skip
 
 
-def actor_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the rows of ``df`` that name an actor (system events name none).
-
-    >>> from auditlab.frame import empty_frame
-    >>> actor_rows(empty_frame()).empty
-    True
-    """
-    return df[df["actor_id"].notna()]
-
-
 def actor_names(df: pd.DataFrame) -> pd.DataFrame:
-    """Return each actor's latest known ``actor_name`` and ``actor_email``, indexed by id.
+    """Return each actor's ``actor_name`` and ``actor_email`` on their latest event, by id.
 
     >>> from auditlab.frame import empty_frame
     >>> actor_names(empty_frame()).columns.tolist()
     ['actor_name', 'actor_email']
     """
-    rows = actor_rows(df)[["actor_id", "created_at", "actor_name", "actor_email"]]
-    return rows.sort_values("created_at", kind="stable").groupby("actor_id").last().drop(
-        columns="created_at"
-    )
+    rows = between(df, columns=["actor_id", "actor_name", "actor_email"]).reset_index(drop=True)
+    latest = rows.groupby("actor_id")["created_at"].idxmax()
+    names = rows.loc[latest.to_numpy(), ["actor_name", "actor_email"]]
+    return names.set_axis(latest.index, axis=0)
 
 
 def actor_labels(names: pd.DataFrame) -> pd.Series:
@@ -71,7 +61,7 @@ def user_breakdown(
     >>> user_breakdown(empty_frame()).columns.tolist()[:4]
     ['actor_id', 'actor_name', 'actor_email', 'events']
     """
-    rows = actor_rows(between(df, since, until))
+    rows = between(df, since, until, columns=[*USER_COLUMNS[:3], "id", "action", "country", "ip"])
     counts = rows.groupby("actor_id").agg(
         events=("id", "size"),
         actions=("action", "nunique"),
@@ -125,7 +115,7 @@ def action_breakdown(
     ['action_category', 'action', 'events', 'actors']
     """
     table = (
-        between(df, since, until)
+        between(df, since, until, columns=["id", "action_category", "action", "actor_id"])
         .groupby(["action_category", "action"], observed=True, dropna=False)
         .agg(events=("id", "size"), actors=("actor_id", "nunique"))
         .reset_index()
@@ -174,7 +164,7 @@ def user_action_matrix(
     (0, 0)
     """
     counts = (
-        actor_rows(between(df, since, until))
+        between(df, since, until, columns=["actor_id", "action_category"])
         .groupby(["actor_id", "action_category"], observed=True)
         .size()
         .unstack("action_category", fill_value=0)

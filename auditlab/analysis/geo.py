@@ -91,7 +91,7 @@ def country_summary(
     ['country', 'country_name', 'iso3', 'events', 'actors', 'ips']
     """
     table = (
-        between(df, since, until)
+        between(df, since, until, columns=["id", "country", "actor_id", "ip"])
         .groupby("country", observed=True)
         .agg(events=("id", "size"), actors=("actor_id", "nunique"), ips=("ip", "nunique"))
         .reset_index()

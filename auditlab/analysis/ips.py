@@ -63,7 +63,7 @@ def ip_summary(
     ['ip', 'events', 'actors']
     """
     table = (
-        between(df, since, until)
+        between(df, since, until, columns=["id", "ip", "actor_id", "country"])
         .groupby("ip")
         .agg(
             events=("id", "size"),

@@ -26,11 +26,13 @@ Rules, each vectorised over the whole frame:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from auditlab.actions import ACTIONS, action_category
-from auditlab.analysis.vocabulary import TimeBound, in_window, plain, utc_array, wall_time
+from auditlab.analysis.vocabulary import TimeBound, codes, in_window, plain, utc_array, wall_time
 from auditlab.errors import InvalidQuery
 
 SENSITIVE_COLUMNS = (
@@ -97,28 +99,31 @@ def sensitive_events(
     'reason'
     """
     window = _burst_window(burst, burst_window)
-    df = df.reset_index(drop=True)
+    df = df[list(SENSITIVE_COLUMNS[:-1])].reset_index(drop=True)
+    actors, names = codes(df["actor_id"])
     action = df["action"]
     role_changed = (action == "member.role_changed").to_numpy(dtype=bool)
-    role = plain(df["member_role"]).fillna("")
-    rules: list[tuple[np.ndarray, str | pd.Series]] = [
-        (action.isin(REASONS.keys()).to_numpy(dtype=bool), plain(action.map(REASONS))),
-        (role_changed & role.isin(PRIVILEGED_ROLES).to_numpy(), "new role " + role),
+    # A rule's text is a string, or a function of the flagged rows for texts that vary.
+    rules: list[tuple[np.ndarray, str | Callable[[pd.DataFrame], pd.Series]]] = [
+        (action.isin(REASONS.keys()).to_numpy(dtype=bool),
+         lambda rows: plain(rows["action"]).map(REASONS)),
+        (role_changed & df["member_role"].isin(PRIVILEGED_ROLES).to_numpy(dtype=bool),
+         lambda rows: "new role " + plain(rows["member_role"])),
         (role_changed & (df["member_user_id"] == df["actor_id"]).to_numpy(dtype=bool),
          "changed own role"),
-        (_first_api_keys(df), "first API key this actor created"),
-        (_bursts(df, burst, window), f"mass deletion ({burst}+ within {burst_window})"),
-        (_after_removal(df), "activity after own removal"),
-        (_off_hours(df, tz, usual_share), "off-hours administration"),
+        (_first_api_keys(df, actors), "first API key this actor created"),
+        (_bursts(df, actors, burst, window), f"mass deletion ({burst}+ within {burst_window})"),
+        (_after_removal(df, actors, names), "activity after own removal"),
+        (_off_hours(df, actors, len(names), tz, usual_share), "off-hours administration"),
     ]  # fmt: skip
     flagged = np.logical_or.reduce([mask for mask, _ in rules])
     flagged &= in_window(df["created_at"], since, until).to_numpy()
-    table = df.loc[flagged, list(SENSITIVE_COLUMNS[:-1])]
+    table = df[flagged]
     reason = pd.Series("", index=table.index, dtype="str")
     for mask, text in rules:
-        text = text[flagged] if isinstance(text, pd.Series) else text
-        reason = reason.mask(mask[flagged], reason + "; " + text)
-    table["reason"] = reason.str.removeprefix("; ")
+        reason = reason.mask(mask[flagged], reason + "; " + (text if isinstance(text, str)
+                                                             else text(table)))  # fmt: skip
+    table = table.assign(reason=reason.str.removeprefix("; "))
     return table.sort_values(["created_at", "id"], ascending=False, ignore_index=True)
 
 
@@ -140,32 +145,33 @@ def _burst_window(burst: int, burst_window: str) -> pd.Timedelta:
     return window
 
 
-def _actions_where(action: pd.Series, predicate: str) -> np.ndarray:
-    """Return a mask of rows whose action ends with ``predicate`` (tested once per action)."""
+def _actions_where(action: pd.Series, suffix: str) -> np.ndarray:
+    """Return a mask of rows whose action ends with ``suffix`` (tested once per action)."""
     names = pd.Series(action.dropna().unique(), dtype="str")
-    return action.isin(names[names.str.endswith(predicate)]).to_numpy(dtype=bool)
+    return action.isin(names[names.str.endswith(suffix)]).to_numpy(dtype=bool)
 
 
-def _first_api_keys(df: pd.DataFrame) -> np.ndarray:
+def _first_api_keys(df: pd.DataFrame, actors: np.ndarray) -> np.ndarray:
     """Return a mask of each actor's earliest ``api_key.created``."""
-    created = df[(df["action"] == "api_key.created") & df["actor_id"].notna()]
-    first = created.groupby("actor_id")["created_at"].idxmin()
+    rows = np.flatnonzero((df["action"] == "api_key.created").to_numpy(dtype=bool) & (actors >= 0))
+    order = rows[np.lexsort((utc_array(df["created_at"])[rows], actors[rows]))]
+    first = np.unique(actors[order], return_index=True)[1]
     mask = np.zeros(len(df), dtype=bool)
-    mask[first.to_numpy(dtype=np.int64)] = True
+    mask[order[first]] = True
     return mask
 
 
-def _bursts(df: pd.DataFrame, burst: int, window: pd.Timedelta) -> np.ndarray:
+def _bursts(df: pd.DataFrame, actors: np.ndarray, burst: int, window: pd.Timedelta) -> np.ndarray:
     """Return a mask of deletions in a run of ``burst`` or more by one actor within ``window``."""
-    rows = np.flatnonzero(_actions_where(df["action"], ".deleted") & df["actor_id"].notna())
-    actors = pd.factorize(df["actor_id"].to_numpy()[rows])[0].astype(np.int64)
-    seconds = utc_array(df["created_at"].iloc[rows]).astype("datetime64[s]").astype(np.int64)
+    rows = np.flatnonzero(_actions_where(df["action"], ".deleted") & (actors >= 0))
+    seconds = utc_array(df["created_at"])[rows].astype("datetime64[s]").astype(np.int64)
     span = int(window.total_seconds())
     # One sorted key, actor first and then time, lets searchsorted find each
     # deletion's window; the gap between actors is wider than the window.
     offset = seconds - (seconds.min() if len(rows) else 0)
-    order = np.lexsort((offset, actors))
-    key = actors[order] * (int(offset.max(initial=0)) + span + 1) + offset[order]
+    order = np.lexsort((offset, actors[rows]))
+    key = actors[rows][order].astype(np.int64) * (int(offset.max(initial=0)) + span + 1)
+    key += offset[order]
     position = np.arange(len(key))
     left = np.searchsorted(key, key - span, side="left")
     full = position - left + 1 >= burst
@@ -177,49 +183,52 @@ def _bursts(df: pd.DataFrame, burst: int, window: pd.Timedelta) -> np.ndarray:
     return mask
 
 
-def _after_removal(df: pd.DataFrame) -> np.ndarray:
+def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.Index) -> np.ndarray:
     """Return a mask of events by actors after their own latest removal (and no new join)."""
 
-    def latest(action: str) -> pd.Series:
+    def latest(action: str) -> np.ndarray:
+        """Return, per actor code, when they were last the member of ``action`` (or NaT)."""
         rows = df[(df["action"] == action) & df["member_user_id"].notna()]
-        return rows.groupby("member_user_id")["created_at"].max()
+        at = rows.groupby("member_user_id")["created_at"].max()
+        per_actor = np.full(len(names), np.datetime64("NaT"), dtype="datetime64[us]")
+        known = names.get_indexer(at.index)
+        per_actor[known[known >= 0]] = utc_array(at)[known >= 0]
+        return per_actor[np.where(actors >= 0, actors, 0)] if len(names) else per_actor
 
-    removed_at = latest("member.removed")
-    candidates = np.flatnonzero(df["actor_id"].isin(removed_at.index))
-    actors = df["actor_id"].to_numpy()[candidates]
-    removal = utc_array(removed_at.reindex(actors))
-    rejoined = utc_array(latest("member.joined").reindex(actors))
-    at = utc_array(df["created_at"])[candidates]
-    mask = np.zeros(len(df), dtype=bool)
-    mask[candidates] = (at > removal) & ~((rejoined > removal) & (at >= rejoined))
-    return mask
+    if not len(names):
+        return np.zeros(len(df), dtype=bool)
+    removal, rejoined = latest("member.removed"), latest("member.joined")
+    at = utc_array(df["created_at"])
+    return (actors >= 0) & (at > removal) & ~((rejoined > removal) & (at >= rejoined))
 
 
-def _off_hours(df: pd.DataFrame, tz: str, usual_share: float) -> np.ndarray:
+def _off_hours(
+    df: pd.DataFrame, actors: np.ndarray, n_actors: int, tz: str, usual_share: float
+) -> np.ndarray:
     """Return a mask of administrative actions at a time of day unusual for their actor."""
+    admin = df["action"].isin(ADMIN_ACTIONS).to_numpy(dtype=bool) & (actors >= 0)
+    # Only actors who administer need a daily rhythm: number them 0..k-1, others -1
+    # (the spare last slot is where code -1, no actor, lands).
+    slot = np.full(n_actors + 1, -1, dtype=np.int64)
+    administrators = np.unique(actors[admin])
+    slot[administrators] = np.arange(len(administrators))
+    who = slot[actors]
     local = wall_time(df["created_at"], tz)
     minute = (local.dt.hour * 60 + local.dt.minute).to_numpy(dtype=np.int64, na_value=0)
     time_bin = minute // BIN_MINUTES
-    actors, names = pd.factorize(df["actor_id"].to_numpy())
-    known = actors >= 0
+    tracked = who >= 0
     counts = np.bincount(
-        actors[known] * BINS + time_bin[known], minlength=len(names) * BINS
-    ).reshape(len(names), BINS)
+        who[tracked] * BINS + time_bin[tracked], minlength=len(administrators) * BINS
+    ).reshape(len(administrators), BINS)
     # Events near each time of day, on any day, wrapping at midnight.
     wrapped = np.concatenate([counts[:, -NEIGHBOURS:], counts, counts[:, :NEIGHBOURS]], axis=1)
-    running = np.concatenate([np.zeros((len(names), 1), dtype=np.int64), wrapped.cumsum(axis=1)],
-                             axis=1)  # fmt: skip
+    running = np.pad(wrapped.cumsum(axis=1), ((0, 0), (1, 0)))
     nearby = running[:, 2 * NEIGHBOURS + 1 :] - running[:, : -2 * NEIGHBOURS - 1]
-    totals = counts.sum(axis=1)
-    actor = np.where(known, actors, 0)
-    history = totals[actor] if len(names) else np.zeros(len(df), dtype=np.int64)
-    usual = (
-        nearby[actor, time_bin] > usual_share * history
-        if len(names)
-        else np.zeros(len(df), dtype=bool)
-    )
+    rows = np.flatnonzero(admin)
+    history = counts.sum(axis=1)[who[rows]]
+    usual = nearby[who[rows], time_bin[rows]] > usual_share * history
     start, end = WORK_HOURS
-    in_work_hours = (minute >= start * 60) & (minute < end * 60)
-    regular = np.where(history >= MIN_HISTORY, usual, in_work_hours)
-    admin = df["action"].isin(ADMIN_ACTIONS).to_numpy(dtype=bool)
-    return admin & known & ~regular
+    in_work_hours = (minute[rows] >= start * 60) & (minute[rows] < end * 60)
+    mask = np.zeros(len(df), dtype=bool)
+    mask[rows] = ~np.where(history >= MIN_HISTORY, usual, in_work_hours)
+    return mask

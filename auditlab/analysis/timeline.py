@@ -57,10 +57,11 @@ def activity_timeline(
     >>> activity_timeline(empty_frame()).columns.tolist()
     ['period', 'action_category', 'events']
     """
-    df = between(df, since, until)
+    keys = [] if by is None else [check_column(df, by, "by")]
+    df = between(df, since, until, columns=keys)
     keys = [period_starts(df["created_at"], freq, tz).rename("period")]
     if by is not None:
-        keys.append(df[check_column(df, by, "by")])
+        keys.append(df[by])
     table = (
         df.groupby(keys, observed=True, dropna=False).size().rename("events").reset_index()
     ).astype({key.name: key.dtype for key in keys})

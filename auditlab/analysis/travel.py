@@ -7,11 +7,13 @@ hundred km apart.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
 from auditlab.analysis.geo import capitals, countries, distance_km
-from auditlab.analysis.vocabulary import TimeBound, in_window, plain, utc_array
+from auditlab.analysis.vocabulary import TimeBound, codes, in_window, utc_array
 from auditlab.errors import InvalidQuery
 
 TRAVEL_COLUMNS = (
@@ -24,17 +26,29 @@ NEW_COUNTRY_COLUMNS = (
 SETTLING_IN = pd.Timedelta(days=7)
 
 
-def located(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the events that name both an actor and a country, oldest first per actor.
+class Tracks(NamedTuple):
+    """Each actor's located events, oldest first per actor, as parallel arrays."""
+
+    rows: np.ndarray  # positions in the frame
+    actor: np.ndarray  # actor codes
+    country: np.ndarray  # country codes into ``countries``
+    at: np.ndarray  # datetime64[us], UTC
+    countries: pd.Index
+
+
+def tracks(df: pd.DataFrame) -> Tracks:
+    """Return the events that name both an actor and a country, ordered by actor then time.
 
     >>> from auditlab.frame import empty_frame
-    >>> located(empty_frame()).empty
-    True
+    >>> len(tracks(empty_frame()).rows)
+    0
     """
-    rows = df[df["actor_id"].notna() & df["country"].notna()]
-    actors = pd.factorize(rows["actor_id"].to_numpy())[0]
-    order = np.lexsort((utc_array(rows["created_at"]), actors))
-    return rows.iloc[order]
+    actor, _ = codes(df["actor_id"])
+    country, names = codes(df["country"])
+    at = utc_array(df["created_at"])
+    rows = np.flatnonzero((actor >= 0) & (country >= 0))
+    rows = rows[np.lexsort((at[rows], actor[rows]))]
+    return Tracks(rows, actor[rows], country[rows], at[rows], names)
 
 
 def travel_anomalies(
@@ -60,36 +74,30 @@ def travel_anomalies(
         raise InvalidQuery(
             f"max_speed_kmh={max_speed_kmh!r} must be a positive number", parameter="max_speed_kmh"
         )
-    rows = located(df)
-    actor = rows["actor_id"].to_numpy()
-    country = plain(rows["country"]).to_numpy()
-    moved = np.flatnonzero((actor[1:] == actor[:-1]) & (country[1:] != country[:-1]))
-    first, second = rows.iloc[moved], rows.iloc[moved + 1]
-    where = capitals()
-    start = where.reindex(country[moved])
-    end = where.reindex(country[moved + 1])
-    distance = distance_km(
-        start["latitude"].to_numpy(), start["longitude"].to_numpy(),
-        end["latitude"].to_numpy(), end["longitude"].to_numpy(),
-    )  # fmt: skip
-    minutes = (utc_array(second["created_at"]) - utc_array(first["created_at"])) / np.timedelta64(
-        1, "m"
+    track = tracks(df)
+    moved = np.flatnonzero(
+        (track.actor[1:] == track.actor[:-1]) & (track.country[1:] != track.country[:-1])
     )
-    with np.errstate(divide="ignore"):
-        speed = np.where(minutes > 0, distance / (minutes / 60), np.inf)
-    pairs = pd.DataFrame({
-        "actor_id": actor[moved], "first_id": first["id"].to_numpy(),
-        "second_id": second["id"].to_numpy(), "first_country": country[moved],
-        "second_country": country[moved + 1], "minutes_apart": minutes,
-        "distance_km": distance, "speed_kmh": np.where(distance > 0, speed, 0.0),
-        "second_at": second["created_at"].to_numpy(),
-    })  # fmt: skip
-    pairs = pairs.astype({column: "str" for column in TRAVEL_COLUMNS[:5]})
-    pairs = pairs.astype({column: "float64" for column in TRAVEL_COLUMNS[5:]})
-    keep = (pairs["speed_kmh"] > max_speed_kmh) & in_window(pairs["second_at"], since, until)
-    return pairs[keep].sort_values("second_at", ascending=False, ignore_index=True)[
-        list(TRAVEL_COLUMNS)
-    ]
+    where = capitals().reindex(track.countries.astype("str"))
+    lat, lon = where["latitude"].to_numpy(), where["longitude"].to_numpy()
+    start, end = track.country[moved], track.country[moved + 1]
+    distance = distance_km(lat[start], lon[start], lat[end], lon[end])
+    minutes = (track.at[moved + 1] - track.at[moved]) / np.timedelta64(1, "m")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.where(distance > 0, distance / (minutes / 60), 0.0)
+    keep = speed > max_speed_kmh
+    keep &= in_window(pd.Series(track.at[moved + 1]).dt.tz_localize("UTC"), since, until).to_numpy()
+    pairs, newest = moved[keep], np.argsort(track.at[moved + 1][keep], kind="stable")[::-1]
+    pairs = pairs[newest]
+    first, second = track.rows[pairs], track.rows[pairs + 1]
+    return pd.DataFrame({
+        "actor_id": df["actor_id"].array[first], "first_id": df["id"].array[first],
+        "second_id": df["id"].array[second],
+        "first_country": track.countries[track.country[pairs]],
+        "second_country": track.countries[track.country[pairs + 1]],
+        "minutes_apart": minutes[keep][newest], "distance_km": distance[keep][newest],
+        "speed_kmh": speed[keep][newest],
+    }).astype({column: "str" for column in TRAVEL_COLUMNS[:5]})  # fmt: skip
 
 
 def new_countries(
@@ -106,17 +114,23 @@ def new_countries(
     >>> new_countries(empty_frame()).columns.tolist()[:3]
     ['actor_id', 'actor_name', 'country']
     """
-    began = df[df["actor_id"].notna()].groupby("actor_id")["created_at"].min()
-    firsts = located(df).drop_duplicates(["actor_id", "country"])
-    settled = utc_array(began.reindex(firsts["actor_id"].to_numpy())) + SETTLING_IN.to_numpy()
-    firsts = firsts[utc_array(firsts["created_at"]) >= settled]
-    firsts = firsts[in_window(firsts["created_at"], since, until)]
+    actor, _ = codes(df["actor_id"])
+    at = utc_array(df["created_at"])
+    began = pd.Series(at[actor >= 0]).groupby(actor[actor >= 0]).min()
+    track = tracks(df)
+    pair = track.actor * max(len(track.countries), 1) + track.country
+    # Tracks are ordered by actor then time: each (actor, country)'s first row wins.
+    first = np.sort(np.unique(pair, return_index=True)[1])
+    settled = began.reindex(track.actor[first]).to_numpy() + SETTLING_IN.to_numpy()
+    first = first[track.at[first] >= settled]
+    rows = track.rows[first]
+    country = track.countries[track.country[first]].astype("str")
     table = pd.DataFrame({
-        "actor_id": firsts["actor_id"], "actor_name": firsts["actor_name"],
-        "country": plain(firsts["country"]), "first_seen": firsts["created_at"],
-        "first_id": firsts["id"], "ip": firsts["ip"],
-    })  # fmt: skip
-    names = countries()["country_name"].reindex(table["country"])
-    table.insert(3, "country_name", names.to_numpy())
-    table = table.astype({"country_name": "str"})
+        "actor_id": df["actor_id"].array[rows], "actor_name": df["actor_name"].array[rows],
+        "country": country,
+        "country_name": countries()["country_name"].reindex(country).array,
+        "first_seen": df["created_at"].array[rows], "first_id": df["id"].array[rows],
+        "ip": df["ip"].array[rows],
+    }).astype({c: "str" for c in NEW_COUNTRY_COLUMNS if c != "first_seen"})  # fmt: skip
+    table = table[in_window(table["first_seen"], since, until)]
     return table.sort_values(["first_seen", "first_id"], ignore_index=True)
