@@ -10,7 +10,6 @@ the API-key rotation, plants the incidents listed in
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from auditlab.actions import ACTIONS
-from auditlab.sandbox.entries import STAFF, SYSTEM, Entry, EntryFactory, Pools, membership
+from auditlab.sandbox.entries import (
+    STAFF,
+    SYSTEM,
+    Entry,
+    EntryFactory,
+    Pools,
+    membership,
+    without_gc,
+)
 from auditlab.sandbox.incidents import Incident, plant
 from auditlab.sandbox.people import Person, make_bot, make_people
 from auditlab.sandbox.rows import ACTION_INDEX, DAY_MS, HOUR_MS, Clock, Rows
@@ -388,25 +395,17 @@ def _assemble(
     seen = np.datetime_as_string((ts - r % 900_000).astype("datetime64[ms]"), unit="s").tolist()
     ids = row_ids[order].astype("U31").tolist()
     actions = [ACTIONS[a] for a in cols["action"][order].tolist()]
-    specials = cols["special"][order].tolist()
+    specials = cols["special"][order]
     build = factory.build
-    # Millions of new dicts would trigger the cyclic collector over and over;
-    # none of them form cycles, so it has nothing to find until we are done.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with without_gc():
         entries = [
             build(i, a, c + "Z", s + "Z", w, rr)
             for i, a, c, s, w, rr in zip(
                 ids, actions, created, seen, cols["who"][order].tolist(), r.tolist(), strict=True
             )
         ]
-    finally:
-        if collecting:
-            gc.enable()
-    for n, special in enumerate(specials):
-        if special >= 0:
-            entries[n].update(rows.overrides[special])
+    for n in np.flatnonzero(specials >= 0).tolist():
+        entries[n].update(rows.overrides[specials[n]])
     position = np.full(len(keep), -1, dtype=np.int64)
     position[order] = np.arange(len(order))
     return entries, position
