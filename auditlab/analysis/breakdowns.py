@@ -9,7 +9,7 @@ import pandas as pd
 
 from auditlab.analysis.figures import label, make_figure
 from auditlab.analysis.sensitive import sensitive_events
-from auditlab.analysis.vocabulary import TimeBound, between, check_top, plain
+from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, check_top, plain
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -73,9 +73,7 @@ def user_breakdown(
     flagged = sensitive_events(df, since=since, until=until)["actor_id"].value_counts()
     counts["sensitive_events"] = flagged.reindex(counts.index, fill_value=0).astype("int64")
     table = actor_names(rows).join(counts).reset_index()
-    return table.sort_values(["events", "actor_id"], ascending=[False, True], ignore_index=True)[
-        list(USER_COLUMNS)
-    ]
+    return busiest_first(table, "actor_id", USER_COLUMNS)
 
 
 def user_chart(
@@ -122,7 +120,7 @@ def action_breakdown(
     )
     table["action_category"] = plain(table["action_category"])
     table["action"] = plain(table["action"])
-    return table.sort_values(["events", "action"], ascending=[False, True], ignore_index=True)
+    return busiest_first(table, "action")
 
 
 def action_chart(

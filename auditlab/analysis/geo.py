@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from auditlab.analysis.figures import make_figure
-from auditlab.analysis.vocabulary import TimeBound, between, plain
+from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, plain
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -101,9 +101,7 @@ def country_summary(
     table["country_name"] = names["country_name"].to_numpy()
     table["iso3"] = names["iso3"].to_numpy()
     table = table.astype({"country_name": "str", "iso3": "str"})
-    return table.sort_values(["events", "country"], ascending=[False, True], ignore_index=True)[
-        list(COUNTRY_COLUMNS)
-    ]
+    return busiest_first(table, "country", COUNTRY_COLUMNS)
 
 
 def country_map(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from auditlab.analysis.figures import make_figure
-from auditlab.analysis.vocabulary import TimeBound, between, check_top
+from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, check_top
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -77,9 +77,7 @@ def ip_summary(
     table["version"] = np.where(table["ip"].str.contains(":", regex=False), 6, 4)
     table["is_private"] = is_private_ip(table["ip"])
     table = table.astype({"ip": "str", "version": "int64"})
-    return table.sort_values(["events", "ip"], ascending=[False, True], ignore_index=True)[
-        list(IP_COLUMNS)
-    ]
+    return busiest_first(table, "ip", IP_COLUMNS)
 
 
 def ip_chart(

@@ -151,6 +151,19 @@ def plain(column: pd.Series) -> pd.Series:
     return column
 
 
+def busiest_first(
+    table: pd.DataFrame, key: str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Return ``table`` ordered by ``events`` (most first), ties by ``key``, with ``columns``.
+
+    >>> table = pd.DataFrame({"ip": ["b", "a", "c"], "events": [1, 1, 5]})
+    >>> busiest_first(table, "ip")["ip"].tolist()
+    ['c', 'a', 'b']
+    """
+    ordered = table.sort_values(["events", key], ascending=[False, True], ignore_index=True)
+    return ordered if columns is None else ordered[list(columns)]
+
+
 def check_top(top: int) -> int:
     """Return ``top`` if it is a positive integer, else raise InvalidQuery naming ``top``.
 
