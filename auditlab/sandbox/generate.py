@@ -74,27 +74,27 @@ WHO_SHARES = (0.84, 0.13, 0.03)
 class SyntheticOrg:
     """A generated org: its entries (newest first), people and the planted answer key.
 
+    ``people`` ends with the API bot; ``org`` is the nested org object every
+    entry carries; ``removed`` holds the user ids that must never act again.
+    A server started with ``live`` appends to ``entries`` as it runs.
+
     >>> org = generate_org(seed=1, days=30, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     >>> org.entries[0]["created_at"] <= "2026-11-01T00:00:00Z"
     True
     """
 
     org_id: str
-    entries: list[Entry]
-    answer_key: list[Incident]
-    people: list[Person]
+    entries: list[Entry] = field(repr=False)
+    answer_key: list[Incident] = field(repr=False)
+    people: list[Person] = field(repr=False)
     now: dt.datetime
     seed: int
     days: int
     scale: float
-    org: dict[str, Any]
+    org: dict[str, Any] = field(repr=False)
     factory: EntryFactory = field(repr=False)
     removed: frozenset[str] = frozenset()
     last_ms: int = field(default=0, repr=False)
-
-    def person(self, user_id: str) -> Person:
-        """Return the person with this user id."""
-        return next(p for p in self.people if p.id == user_id)
 
 
 def generate_org(

@@ -121,7 +121,15 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class Knobs:
-    """How the server misbehaves: all zero means a well-behaved Invent."""
+    """How the server misbehaves: all zero means a well-behaved Invent.
+
+    ``fault_rate``: share of requests answered 500/502/503 (seeded dice).
+    ``cut_rate``: share of 200 answers whose connection is cut after half the
+    body (the Content-Length header still promises all of it). ``live``: new
+    entries put at the front of the log after each page is answered.
+    ``chaos``: share of entries with unknown fields, half of them also with an
+    unknown action. ``rate_limit``: requests per minute per client IP.
+    """
 
     latency_ms: float = 0.0
     rate_limit: int | None = DEFAULT_RATE_LIMIT
