@@ -15,9 +15,11 @@ import httpx
 import orjson
 import pytest
 from conftest import PLANTED_KEY
+from test_api_ratelimit import FakeTime
 
 from auditlab.api.client import InventClient
 from auditlab.api.query import Query
+from auditlab.api.ratelimit import RateLimiter
 from auditlab.api.retry import RetryPolicy
 from auditlab.errors import (
     APIError,
@@ -53,9 +55,20 @@ class Script:
 
 
 def client_for(script: Script, sleeps: list[float], **policy: object) -> InventClient:
-    retry = RetryPolicy(jitter=False, sleep=sleeps.append, **policy)  # type: ignore[arg-type]
+    """Return a client over script whose retries and limiter share one fake clock.
+
+    Every wait, by the retry policy or the limiter, lands in ``sleeps``.
+    """
+    time = FakeTime()
+    time.sleeps = sleeps
+    policy = {"sleep": time.sleep, **policy}
+    retry = RetryPolicy(jitter=False, **policy)  # type: ignore[arg-type]
     return InventClient(
-        PLANTED_KEY, "https://invent.test", retry=retry, transport=httpx.MockTransport(script)
+        PLANTED_KEY,
+        "https://invent.test",
+        retry=retry,
+        limiter=RateLimiter(500, clock=time.clock, sleep=time.sleep),
+        transport=httpx.MockTransport(script),
     )
 
 
@@ -163,6 +176,7 @@ def test_each_retry_is_logged_with_status_and_wait(caplog: pytest.LogCaptureFixt
     lines = [r.getMessage() for r in caplog.records if r.name == "auditlab"]
     assert lines == [
         "GET /orgs/org_acme/audit-logs page 1: HTTP 503; retry 1 of 5 in 0.50 s",
+        "rate limit: the server asked to wait; pausing requests for 3.00 s",
         "GET /orgs/org_acme/audit-logs page 1: HTTP 429; retry 2 of 5 in 3.00 s",
     ]
 
@@ -277,3 +291,12 @@ def test_bad_retry_policy_is_refused_naming_the_parameter(policy: dict[str, floa
     with pytest.raises(InvalidQuery) as caught:
         RetryPolicy(**policy)  # type: ignore[arg-type]
     assert caught.value.parameter == next(iter(policy))
+
+
+def test_429_with_retry_after_pauses_the_shared_limiter() -> None:
+    script = Script(httpx.Response(429, headers={"Retry-After": "4"}), ok(), ok())
+    sleeps: list[float] = []
+    client = client_for(script, sleeps, sleep=lambda seconds: None)
+    client.fetch_page(Query.build(), 1)  # its retry does not wait: the limiter does
+    client.fetch_page(Query.build(), 1)  # nor does this one, the pause is over
+    assert sleeps == [4.0]

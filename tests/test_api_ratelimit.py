@@ -161,3 +161,14 @@ def test_bad_rate_limit_is_refused_naming_the_parameter(limit: object) -> None:
         RateLimiter(limit)  # type: ignore[arg-type]
     assert caught.value.parameter == "rate_limit"
     assert "rate_limit" in str(caught.value)
+
+
+def test_pause_holds_every_request_until_it_ends() -> None:
+    time = FakeTime()
+    limiter = make_limiter(100, time)
+    send(limiter, time)
+    limiter.pause(7.5)
+    limiter.pause(2.0)  # a shorter pause never cuts a longer one short
+    assert send(limiter, time) == 7.5
+    assert send(limiter, time) == 7.5
+    assert time.sleeps == [7.5]

@@ -12,7 +12,6 @@ running event loop.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import replace
 from types import TracebackType
@@ -35,8 +34,6 @@ from auditlab.api.query import (
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter
 from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
 from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
-
-logger = logging.getLogger("auditlab")
 
 USER_AGENT = f"auditlab/{__version__}"
 COUNT_HEADER = "pagination-count"
@@ -194,13 +191,12 @@ class InventClient:
                 ) from None
         status = response.status_code
         if status == 429 or status >= 500:
-            raise Transient(
-                f"HTTP {status}",
-                status=status,
-                retry_after=parse_retry_after(
-                    response.headers.get("retry-after"), date=response.headers.get("date")
-                ),
+            retry_after = parse_retry_after(
+                response.headers.get("retry-after"), date=response.headers.get("date")
             )
+            if status == 429 and retry_after is not None:
+                self.limiter.pause(retry_after)
+            raise Transient(f"HTTP {status}", status=status, retry_after=retry_after)
         if status != 200:
             raise self._error(response, path, org_id)
         try:

@@ -73,6 +73,7 @@ class RateLimiter:
         self._lock = threading.Condition()
         self._in_flight = 0
         self._expiries: deque[float] = deque()
+        self._paused_until = float("-inf")
 
     def __repr__(self) -> str:
         return f"RateLimiter(limit={self.limit}, window={self.window:g})"
@@ -92,14 +93,17 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = self._drop_expired()
-                if self._in_flight + len(self._expiries) < self.limit:
+                if now < self._paused_until:
+                    wait = self._paused_until - now
+                elif self._in_flight + len(self._expiries) < self.limit:
                     self._in_flight += 1
                     break
-                if not self._expiries:
+                elif not self._expiries:
                     # every slot is a request still in flight: wait for an answer
                     self._lock.wait()
                     continue
-                wait = self._expiries[0] - now
+                else:
+                    wait = self._expiries[0] - now
             self._sleep(wait)
             waited += wait
         if waited:
@@ -118,6 +122,16 @@ class RateLimiter:
             self._in_flight -= 1
             self._expiries.append(self._clock() + self.hold)
             self._lock.notify()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request back for ``seconds`` (the server said 429 with Retry-After).
+
+        Another program on the same IP may share Invent's limit; pausing all
+        threads at once costs one 429 instead of one per request in flight.
+        """
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+        logger.info("rate limit: the server asked to wait; pausing requests for %.2f s", seconds)
 
     def in_window(self) -> int:
         """Return how many slots are taken now (in flight or answered within the window)."""
