@@ -381,7 +381,8 @@ def test_serve_refuses_a_non_loopback_host(org):
         main(["sandbox", "--host", "192.168.1.10"])
 
 
-def test_command_prints_url_and_key_serves_then_stops_on_ctrl_c():
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_command_prints_url_and_key_serves_then_stops_on_a_signal(stop):
     command = [sys.executable, "-m", "auditlab.cli", "sandbox", "--port", "0", "--days", "14",
                "--api-key", "k"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -393,7 +394,7 @@ def test_command_prints_url_and_key_serves_then_stops_on_ctrl_c():
             f"{url}/orgs/c/audit-logs?take=2", headers={"Authorization": "Bearer k"}
         )
         assert response.status_code == 200 and len(response.json()) == 2
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert process.wait(timeout=10) == 0
     finally:
         if process.poll() is None:

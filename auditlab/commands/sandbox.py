@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 
 from auditlab.sandbox.server import DEFAULT_RATE_LIMIT, check_loopback, serve
@@ -60,8 +61,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"INVENT_BASE_URL={sandbox.base_url}")
         print(f"INVENT_API_KEY={sandbox.api_key}")
         print("Press Ctrl-C to stop.", flush=True)
+        # A service manager stops with SIGTERM: shut down as cleanly as on Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             return 0
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
