@@ -208,3 +208,16 @@ def test_accessor_tables_equal_the_functions():
         analysis.activity_timeline(SAMPLE, "W", by="source", tz="Europe/Berlin"),
     )
     assert set(analysis.__all__) <= set(dir(SAMPLE.audit))
+
+
+@pytest.mark.parametrize("name", [*TABLES, "user_action_matrix"])
+def test_tables_do_not_depend_on_categoricals_row_order_or_a_unique_index(name):
+    text = SAMPLE.astype(
+        {c: "str" for c in SAMPLE.columns if isinstance(SAMPLE[c].dtype, pd.CategoricalDtype)}
+    )
+    shuffled = SAMPLE.iloc[[3, 0, 7, 5, 1, 6, 2, 4]].set_axis([0] * len(SAMPLE))
+    function = getattr(analysis, name)
+    for variant in (text, shuffled):
+        pd.testing.assert_frame_equal(
+            function(variant), function(SAMPLE), check_dtype=False, check_categorical=False
+        )

@@ -170,8 +170,8 @@ def user_action_matrix(
     counts.columns = pd.Index(counts.columns.astype("str"), name="action_category")
     busiest = np.lexsort((counts.index.to_numpy(), -counts.sum(axis=1).to_numpy()))
     matrix = counts.iloc[busiest[: check_top(top)]]
-    columns = matrix.sum().sort_values(ascending=False, kind="stable").index
-    return matrix[columns].astype("int64")
+    columns = np.lexsort((matrix.columns.to_numpy(), -matrix.sum().to_numpy()))
+    return matrix.iloc[:, columns].astype("int64")
 
 
 def user_action_heatmap(

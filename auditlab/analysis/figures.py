@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 TEMPLATE = "auditlab"
 NO_EVENTS = "no events"
+# Sixteen distinct colours: every action category gets its own.
 COLORWAY = (
-    "#2563eb", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308",
-    "#06b6d4", "#ec4899", "#84cc16", "#64748b", "#a16207", "#0f766e",
+    "#2563eb", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4", "#ec4899",
+    "#84cc16", "#64748b", "#a16207", "#0f766e", "#1e3a8a", "#be123c", "#a3a3a3", "#4d7c0f",
 )  # fmt: skip
 
 # Column names whose label is not simply the name in words.

@@ -67,6 +67,7 @@ def activity_timeline(
     ).astype({key.name: key.dtype for key in keys})
     if by is not None:
         table[by] = plain(table[by])
+        table = table.sort_values(["period", by], ignore_index=True)
     # Localise the few distinct period starts, not every row; a start that a
     # clock change skips moves forward, an ambiguous one is the first instant.
     table["period"] = table["period"].dt.tz_localize(
