@@ -95,8 +95,10 @@ def test_deletions_short_of_a_burst_are_not_listed():
     ]
     assert reasons(nine + spread + shared) == {}
     assert len(reasons(nine, burst=9)) == 9
-    with pytest.raises(InvalidQuery, match="burst_window"):
-        reasons(nine, burst_window="soon")
+    for setting, parameter in [({"burst_window": "soon"}, "burst_window"), ({"burst": 1}, "burst"),
+                               ({"usual_share": 2}, "usual_share")]:  # fmt: skip
+        with pytest.raises(InvalidQuery, match=parameter):
+            reasons(nine, **setting)
 
 
 def test_activity_after_the_actors_own_removal_is_listed_until_they_rejoin():

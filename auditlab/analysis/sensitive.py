@@ -98,7 +98,7 @@ def sensitive_events(
     >>> sensitive_events(empty_frame()).columns[-1]
     'reason'
     """
-    window = _burst_window(burst, burst_window)
+    window = _checked_window(burst, burst_window, usual_share)
     df = df[list(SENSITIVE_COLUMNS[:-1])].reset_index(drop=True)
     actors, names = codes(df["actor_id"])
     action = df["action"]
@@ -127,21 +127,25 @@ def sensitive_events(
     return table.sort_values(["created_at", "id"], ascending=False, ignore_index=True)
 
 
-def _burst_window(burst: int, burst_window: str) -> pd.Timedelta:
+def _checked_window(burst: int, burst_window: str, usual_share: float) -> pd.Timedelta:
+    """Return ``burst_window`` as a Timedelta once every rule setting is checked."""
+    if not isinstance(usual_share, int | float) or not 0 < usual_share < 1:
+        raise InvalidQuery(
+            f"usual_share={usual_share!r} must be a fraction between 0 and 1",
+            parameter="usual_share",
+        )
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 2:
         raise InvalidQuery(f"burst={burst!r} must be a whole number >= 2", parameter="burst")
+    problem = InvalidQuery(
+        f"burst_window={burst_window!r} must be a positive duration such as '10min'",
+        parameter="burst_window",
+    )
     try:
         window = pd.Timedelta(burst_window)
     except (TypeError, ValueError) as error:
-        window = None
-        cause: Exception | None = error
-    else:
-        cause = None
-    if window is None or window <= pd.Timedelta(0):
-        raise InvalidQuery(
-            f"burst_window={burst_window!r} must be a positive duration such as '10min'",
-            parameter="burst_window",
-        ) from cause
+        raise problem from error
+    if pd.isna(window) or window <= pd.Timedelta(0):
+        raise problem
     return window
 
 
