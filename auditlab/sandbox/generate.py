@@ -298,7 +298,10 @@ def _members_coming_and_going(
         )
         if n >= 3 and rng.random() < 0.15:
             continue
-        joined = invited + int(rng.integers(1, 72)) * HOUR_MS
+        # Two to four days later, inside the newcomer's own working hours.
+        joined = _working_time(
+            rng, newcomer, (invited // DAY_MS + int(rng.integers(2, 5))) * DAY_MS
+        )
         as_newcomer = {
             "actor": {**newcomer.actor, "seen_at": None},
             "ip": newcomer.ips[0],
