@@ -1,0 +1,86 @@
+"""``python -m benchmarks`` (``make bench``): measure every figure, write results.md.
+
+``--quick`` runs every figure on tiny inputs in seconds (the smoke test uses
+it); ``--only 2 4`` measures some figures; ``--runs`` sets the repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from benchmarks.harness import ROOT, Figure, run_figure, update_headlines, write_results
+
+TITLES = {
+    1: "Cold sync throughput against the sandbox",
+    2: "Frame building: raw page bytes -> typed DataFrame",
+    3: "Warm load from the cache",
+    4: "Analysis tables",
+    5: "`auditlab report` end to end",
+}
+
+
+def plan(quick: bool, runs: int) -> dict[int, Callable[[], Figure]]:
+    """Return the function measuring each figure, full size or tiny."""
+
+    def cold_sync() -> Figure:
+        from benchmarks.sync import cold_sync
+
+        if quick:
+            return cold_sync(limits=((6_000, 0.005),), runs=runs, latency_scale=0.05)
+        return cold_sync(runs=runs)
+
+    def frame_building() -> Figure:
+        from benchmarks.frame import SIZES, frame_building
+
+        return frame_building((2_000,) if quick else (*SIZES[:2], 200_000, *SIZES[2:]), runs)
+
+    def warm_load() -> Figure:
+        from benchmarks.warm import SIZES, warm_load
+
+        return warm_load((2_000,) if quick else SIZES, runs)
+
+    def analysis_tables() -> Figure:
+        from benchmarks.analysis import SIZES, analysis_tables
+
+        return analysis_tables((2_000,) if quick else SIZES, runs)
+
+    def report_end_to_end() -> Figure:
+        from benchmarks.report import report_end_to_end
+
+        return report_end_to_end(runs=1 if quick else runs, days=30 if quick else 180)
+
+    builders = (cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end)
+    return {number: partial(run_figure, number, TITLES[number], build)
+            for number, build in zip(TITLES, builders, strict=True)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny inputs, seconds per figure")
+    parser.add_argument("--only", type=int, nargs="+", choices=sorted(TITLES), metavar="N",
+                        help="measure only these figures (1-5)")  # fmt: skip
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (3)")
+    parser.add_argument("--output", type=Path, default=ROOT / "results.md",
+                        help="where to write the results (benchmarks/results.md)")  # fmt: skip
+    args = parser.parse_args(argv)
+    measures = plan(args.quick, args.runs)
+    figures = []
+    for number in args.only or sorted(TITLES):
+        print(f"measuring figure {number}: {TITLES[number]}", file=sys.stderr, flush=True)
+        figures.append(measures[number]())
+    command = "make bench" if not (args.quick or args.only) else "python -m benchmarks " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    text = write_results(args.output, figures, command)
+    if not args.quick:
+        update_headlines(ROOT / "README.md", figures)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
