@@ -41,7 +41,8 @@ class SyncPlan:
     """Return value of ``plan_sync``: days answered locally, ranges to fetch, and today.
 
     ``local`` maps each day answered from the cache to the tree that holds it;
-    ``runs`` are inclusive (first, last) ranges of past days to fetch;
+    ``runs`` are inclusive (first, last) ranges of past days to fetch, newest
+    first;
     ``today`` is the day to fetch live, or None when the range ends before it.
     """
 
@@ -74,7 +75,7 @@ def plan_sync(
     >>> plan = plan_sync(day("2026-10-01"), day("2026-10-06"), day("2026-10-06"),
     ...                  {"all": TreeState(frozenset({day("2026-10-03")}))})
     >>> [(a.isoformat(), b.isoformat()) for a, b in plan.runs], plan.today.isoformat()
-    ([('2026-10-01', '2026-10-02'), ('2026-10-04', '2026-10-05')], '2026-10-06')
+    ([('2026-10-04', '2026-10-05'), ('2026-10-01', '2026-10-02')], '2026-10-06')
     """
     last = min(last, today)
     local: dict[dt.date, str] = {}
@@ -85,7 +86,9 @@ def plan_sync(
             missing.append(day)
         else:
             local[day] = holder
-    runs = tuple(piece for run in _runs(missing) for piece in _split(run, max_run_days))
+    runs = tuple(
+        piece for run in reversed(list(_runs(missing))) for piece in _split(run, max_run_days)
+    )
     return SyncPlan(local, runs, today if first <= today <= last else None)
 
 
