@@ -193,7 +193,9 @@ def _choose(rng: np.random.Generator, weights: dict[str, float], size: int) -> n
     return actions[rng.choice(len(actions), size=size, p=p / p.sum())]
 
 
-def _in_hours(rng: np.random.Generator, day_ms: np.ndarray, people: list[Person], who: np.ndarray):
+def _in_hours(
+    rng: np.random.Generator, day_ms: np.ndarray, people: list[Person], who: np.ndarray
+) -> np.ndarray:
     """Return UTC ms inside each person's local working hours on the given UTC days."""
     start = np.array([p.work_start for p in people])[who]
     end = np.array([p.work_end for p in people])[who]
