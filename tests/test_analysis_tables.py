@@ -221,3 +221,16 @@ def test_tables_do_not_depend_on_categoricals_row_order_or_a_unique_index(name):
         pd.testing.assert_frame_equal(
             function(variant), function(SAMPLE), check_dtype=False, check_categorical=False
         )
+
+
+def test_private_networks_are_rfc1918_loopback_link_local_and_unique_local_only():
+    from auditlab.analysis.ips import is_private_ip
+
+    cases = {
+        "10.0.0.1": True, "172.15.0.1": False, "172.16.0.1": True, "172.31.255.255": True,
+        "172.32.0.1": False, "192.168.1.1": True, "127.0.0.1": True, "169.254.3.3": True,
+        "8.8.8.8": False, "203.0.113.9": False, "1.2.3.4.5": False, "300.1.1.1": False,
+        "fe80::1": True, "FD12::1": True, "::1": True, "2001:db8::1": False, "abc": False,
+    }  # fmt: skip
+    addresses = pd.Series([*cases, None], dtype="str")
+    assert is_private_ip(addresses).tolist() == [*cases.values(), False]

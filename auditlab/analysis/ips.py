@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditlab.analysis.figures import make_figure
 from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, check_top
@@ -25,6 +27,7 @@ PRIVATE_V4 = tuple(
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
 )
 PRIVATE_V6_PREFIXES = ("fc", "fd", "fe8", "fe9", "fea", "feb")
+IPV4 = r"^(?P<a>\d{1,3})\.(?P<b>\d{1,3})\.(?P<c>\d{1,3})\.(?P<d>\d{1,3})$"
 
 
 def is_private_ip(ips: pd.Series) -> pd.Series:
@@ -34,8 +37,11 @@ def is_private_ip(ips: pd.Series) -> pd.Series:
     [True, False, True, False]
     """
     text = ips.astype("str").str.strip().str.lower()
-    octets = text.str.split(".", n=3, expand=True).reindex(columns=range(4))
-    numbers = octets.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    octets = pc.extract_regex(pa.array(text, type=pa.string()), IPV4)
+    numbers = np.column_stack([
+        pc.struct_field(octets, name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        for name in "abcd"
+    ])  # fmt: skip
     valid = ~np.isnan(numbers).any(axis=1) & (numbers <= 255).all(axis=1)
     whole = np.where(valid[:, None], numbers, 0).astype(np.int64)
     value = whole @ np.array([1 << 24, 1 << 16, 1 << 8, 1], dtype=np.int64)
