@@ -52,6 +52,18 @@ class DataSource:
             )
         return f"<p>Data source: <code>{html.escape(self.base_url)}</code>.</p>"
 
+    @property
+    def loader_arguments(self) -> dict[str, Any]:
+        """Return ``base_url`` and ``api_key`` for ``load_audit_logs`` (the key: sandbox only).
+
+        For Invent the key stays None, so the loader reads it from the
+        environment and it never passes through a notebook variable.
+        """
+        return {
+            "base_url": self.base_url,
+            "api_key": self.sandbox.api_key if self.is_sandbox else None,
+        }
+
     def load(self, scope: Scope, *, cache_dir: str | Path | None = None) -> pd.DataFrame:
         """Return the scope's entries through the loader (and its cache), newest first.
 
@@ -66,10 +78,9 @@ class DataSource:
             action=one_action,
             date_from=scope.date_from,
             date_to=scope.date_to,
-            api_key=self.sandbox.api_key if self.is_sandbox else None,
-            base_url=self.base_url,
             cache_dir=cache_dir,
             progress=False,
+            **self.loader_arguments,
         )
         if len(scope.actions) > 1:
             df = df[df["action"].isin(scope.actions)].reset_index(drop=True)

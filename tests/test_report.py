@@ -1,0 +1,255 @@
+"""The report's parts, each on small inputs: digest, pseudonyms, scope, export, findings, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import stat
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from conftest import PLANTED_KEY
+
+from auditlab.cli import main
+from auditlab.errors import InvalidQuery
+from auditlab.frame import entries_to_table, table_to_frame
+from auditlab.report import (
+    Pseudonymizer,
+    ReportFailed,
+    Scope,
+    data_digest,
+    export_html,
+    external_references,
+    incidents_found,
+    plotly_bootstrap_html,
+    pseudonym_key,
+    pseudonymize,
+    report_sections,
+)
+from auditlab.report.renderer import figure_html, topojson
+
+EXAMPLE = Path(__file__).parent / "data" / "audit_logs_page.example.json"
+
+
+@pytest.fixture
+def example_frame() -> pd.DataFrame:
+    return table_to_frame(entries_to_table(json.loads(EXAMPLE.read_text())))
+
+
+# -- the data digest -------------------------------------------------------------------------
+
+
+def test_digest_is_sha256_of_the_documented_canonical_lines() -> None:
+    df = pd.DataFrame(
+        {
+            "id": ["alog_b", "alog_a"],
+            "created_at": pd.to_datetime(["2026-10-02T08:00:00.000Z", "2026-10-01T07:30:00.500Z"]),
+            "action": pd.Categorical(["chat.deleted", "org.updated"]),
+            "ip": ["203.0.113.9", None],
+        }
+    )
+    expected = hashlib.sha256(
+        b'["id","created_at","action","ip"]\n'
+        b'["alog_a","2026-10-01T07:30:00.500000Z","org.updated",null]\n'
+        b'["alog_b","2026-10-02T08:00:00.000000Z","chat.deleted","203.0.113.9"]\n'
+    ).hexdigest()
+    assert data_digest(df) == expected
+
+
+def test_digest_ignores_row_order_but_not_a_changed_value(example_frame: pd.DataFrame) -> None:
+    shuffled = example_frame.iloc[[2, 0, 1]]
+    changed = example_frame.copy()
+    changed.loc[0, "ip"] = "198.51.100.1"
+    assert data_digest(shuffled) == data_digest(example_frame)
+    assert data_digest(changed) != data_digest(example_frame)
+    assert data_digest(example_frame.iloc[:2]) != data_digest(example_frame)
+
+
+# -- pseudonyms ------------------------------------------------------------------------------
+
+
+def test_pseudonyms_are_stable_per_key_and_differ_between_keys() -> None:
+    one, same, other = Pseudonymizer(b"k1"), Pseudonymizer(b"k1"), Pseudonymizer(b"k2")
+    assert one.email("Lena.Vogel@example.com") == same.email("lena.vogel@example.com")
+    assert one.name("Lena Vogel") == same.name("Lena Vogel") != other.name("Lena Vogel")
+    assert one.ip("203.0.113.42") != one.ip("203.0.113.43")
+    assert "k1" not in repr(one)
+
+
+def test_pseudonymize_replaces_people_and_addresses_everywhere(
+    example_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDITLAB_PSEUDONYM_KEY", "test-secret")
+    out = pseudonymize(example_frame)
+    text = out.to_csv()
+    for real in (
+        "lena.vogel@example.com",
+        "Lena Vogel",
+        "Omar Haddad",
+        "omar.haddad@example.com",
+        "203.0.113.42",
+        "2001:db8:85a3::8a2e:370:7334",
+        "it@example.com",
+    ):
+        assert real in example_frame.to_csv()
+        assert real not in text, real
+    assert out["id"].tolist() == example_frame["id"].tolist()
+    assert out["org_name"].tolist() == example_frame["org_name"].tolist()
+    assert out["actor_id"].tolist() == example_frame["actor_id"].tolist()
+    assert out["ip"].isna().tolist() == example_frame["ip"].isna().tolist()
+    assert out["actor_name"].nunique() == example_frame["actor_name"].nunique()
+    assert out.dtypes.equals(example_frame.dtypes)
+
+
+def test_pseudonym_key_file_is_created_once_private_and_not_the_api_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDITLAB_PSEUDONYM_KEY", raising=False)
+    first = pseudonym_key(tmp_path)
+    path = tmp_path / "pseudonym.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert pseudonym_key(tmp_path) == first
+    assert len(first) == 64 and PLANTED_KEY.encode() not in first
+    monkeypatch.setenv("AUDITLAB_PSEUDONYM_KEY", "from-env")
+    assert pseudonym_key(tmp_path) == b"from-env"
+
+
+# -- scope: bad input names its parameter ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter"),
+    [
+        ({"date_from": "2026-02-30"}, "date_from"),
+        ({"date_from": "2026-10-02", "date_to": "2026-10-01"}, "date_to"),
+        ({"date_from": "2099-01-01"}, "date_from"),
+        ({"actions": ["member.role_changed", "member.promoted"]}, "actions"),
+        ({"tz": "Europe/Atlantis"}, "tz"),
+        ({"org_id": ""}, "org_id"),
+    ],
+)
+def test_bad_scope_names_the_parameter(arguments: dict, parameter: str) -> None:
+    org_id = arguments.pop("org_id", "c")
+    with pytest.raises(InvalidQuery) as error:
+        Scope.build(org_id, **arguments)
+    assert error.value.parameter == parameter
+
+
+def test_scope_defaults_to_the_90_days_ending_today() -> None:
+    scope = Scope.build(today=dt.date(2026, 9, 30))
+    assert (scope.date_from, scope.date_to, scope.days) == (
+        dt.date(2026, 7, 3),
+        dt.date(2026, 9, 30),
+        90,
+    )
+    assert Scope.build(actions=["ALL"]).actions == ()
+
+
+def test_report_command_rejects_bad_options_before_running(
+    sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served = sandbox.stats.requests
+    out = tmp_path / "r.html"
+    assert main(["report", "--base-url", sandbox.base_url, "--tz", "Mars/Base", "--out", str(out)])
+    assert main(["report", "--base-url", sandbox.base_url, "--actions", "nope", "--out", str(out)])
+    assert main(["report", "--from", "2026-09-31", "--out", str(out)]) == 2
+    assert main(["report", "--base-url", "http://example.com", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "tz 'Mars/Base'" in err and "actions: action 'nope'" in err
+    assert "date_from '2026-09-31'" in err and "must use https" in err
+    assert "Traceback" not in err
+    assert sandbox.stats.requests == served and not out.exists()
+
+
+# -- HTML export -------------------------------------------------------------------------------
+
+
+def test_external_references_finds_every_kind_of_fetch() -> None:
+    page = (
+        '<script src="https://cdn.example/require.js"></script>'
+        "<link rel='stylesheet' href='//fonts.example/x.css'>"
+        "<img src=http://img.example/a.png><style>@import url('https://x.example/y.css');</style>"
+        '<script>var s = "<script src=" + x;</script><img src="data:image/png;base64,AAA">'
+        '<a href="https://invent.example/docs">docs</a>'
+    )
+    assert external_references(page) == [
+        "https://cdn.example/require.js",
+        "//fonts.example/x.css",
+        "http://img.example/a.png",
+        "https://x.example/y.css",
+    ]
+
+
+def test_export_writes_one_file_without_code_or_cdn_scripts(tmp_path: Path) -> None:
+    figure = go.Figure(go.Bar(x=["a"], y=[1]))
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("## Where from"),
+            nbformat.v4.new_code_cell(
+                "secret_code_marker = 1",
+                outputs=[
+                    nbformat.v4.new_output("display_data", data={"text/html": figure_html(figure)})
+                ],
+            ),
+        ]
+    )
+    html = export_html(nb, tmp_path / "x.html", title="X").read_text()
+    assert "secret_code_marker" not in html
+    assert "require.js" not in html and "mathjax" not in html.lower()
+    assert external_references(html) == []
+    assert html.count('class="plotly-graph-div"') == 1
+
+
+def test_export_refuses_a_page_that_would_fetch_from_the_network(tmp_path: Path) -> None:
+    remote = '<script src="https://cdn.plot.ly/plotly-3.0.0.min.js"></script>'
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "", outputs=[nbformat.v4.new_output("display_data", data={"text/html": remote})]
+            )
+        ]
+    )
+    with pytest.raises(ReportFailed, match=r"cdn\.plot\.ly"):
+        export_html(nb, tmp_path / "x.html", title="X")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_bootstrap_sets_the_bundled_outlines_before_plotly_js() -> None:
+    bootstrap = plotly_bootstrap_html()
+    outlines = json.loads(topojson("world_110m"))
+    assert outlines["type"] == "Topology" and "countries" in outlines["objects"]
+    assert bootstrap.index("window.PlotlyGeoAssets") < bootstrap.index("plotly.js v4.1.1")
+    assert bootstrap.count("plotly.js v4.1.1") == 1
+    assert external_references(bootstrap) == []
+
+
+# -- findings read back from a report ----------------------------------------------------------
+
+
+def test_incidents_are_looked_for_in_their_own_section() -> None:
+    page = (
+        '<h2 id="x">5. Where from<a class="anchor-link" href="#x">¶</a></h2>'
+        "<table><td>alog_t1</td><td>alog_t2</td><td>alog_s1</td></table>"
+        "<h2>6. Sensitive events</h2><table><td>alog_s2</td></table>"
+    )
+
+    class Incident:
+        def __init__(self, kind: str, *ids: str) -> None:
+            self.kind, self.entry_ids = kind, ids
+
+    findings = incidents_found(
+        page,
+        [
+            Incident("impossible_travel", "alog_t1", "alog_t2"),
+            Incident("deletion_burst", "alog_s1", "alog_s2"),
+        ],
+    )
+    assert [(f.kind, f.section, f.found, f.missing) for f in findings] == [
+        ("impossible_travel", "Where from", True, ()),
+        ("deletion_burst", "Sensitive events", False, ("alog_s1",)),
+    ]
+    assert list(report_sections(page)) == ["Where from", "Sensitive events"]
