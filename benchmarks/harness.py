@@ -78,10 +78,10 @@ def alternate(sides: dict[str, Callable[[], Any]], runs: int) -> dict[str, Runs]
 def peak_memory_mb(side: str, *args: str) -> float:
     """Return the peak resident memory (MB) one side adds, measured in a fresh process.
 
-    ``python -m benchmarks.peak side args...`` prepares its input, notes its
-    peak so far, runs the side once and reports how far the peak rose. A
-    process per side is the only honest measure here: pyarrow allocates
-    outside Python's allocator, where tracemalloc cannot see.
+    ``python -m benchmarks.peak side args...`` loads its input, resets the
+    resident-memory high-water mark, runs the side once and reports how far
+    the mark rose. A process per side is the honest measure here: pyarrow
+    allocates outside Python's allocator, where tracemalloc cannot see.
     """
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.peak", side, *args],
