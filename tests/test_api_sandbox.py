@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,19 @@ def truth(entries: list[dict[str, Any]], date_from: dt.date, date_to: dt.date) -
     return [entry for entry in entries if low <= entry["created_at"][:10] <= high]
 
 
+def settled(server: Any, requests: int, live: int = 0) -> None:
+    """Wait (briefly) until the server has counted our last answer and its live append.
+
+    The sandbox counts an answer just after sending it, so a client can be
+    done a moment before the server's books are.
+    """
+    stats = server.stats
+    deadline = time.monotonic() + 10
+    while stats.requests < requests or stats.live_added < live * stats.by_status[200]:
+        assert time.monotonic() < deadline, "the sandbox never finished its last answer"
+        time.sleep(0.005)
+
+
 def ids(entries: list[dict[str, Any]]) -> list[str]:
     return [entry["id"] for entry in entries]
 
@@ -49,6 +63,7 @@ def test_stable_fetch_equals_the_truth_and_costs_one_request_per_page(sandbox: A
         )
     assert result.entries == expected
     assert result.complete and result.server_count == len(expected) > 5000
+    settled(sandbox, result.requests)
     assert result.requests == sandbox.stats.requests == math.ceil(len(expected) / 100)
     assert sum(pages) == len(expected)
 
@@ -68,6 +83,7 @@ def test_stable_fetch_is_exact_through_server_errors_and_cut_bodies(
         ):
             result = client.fetch(Query.build(date_from=start, date_to=end), live=False)
         stats = server.stats
+        settled(server, result.requests)
         assert result.entries == expected and result.complete
         assert stats.server_errors > 0 and stats.cuts > 0
         assert result.requests == stats.requests
@@ -89,6 +105,7 @@ def test_client_at_the_server_limit_never_sees_a_429(
         ):
             result = client.fetch(Query.build(), live=False)
         assert result.entries == expected and result.complete
+        settled(server, result.requests)
         assert server.stats.requests == math.ceil(len(expected) / 100) > 20
         assert server.stats.rate_limited == 0
         assert any(
@@ -107,20 +124,28 @@ def test_the_same_server_answers_429_to_a_client_without_the_limiter(
     assert statuses == [200] * 10 + [429]
 
 
-def serve_busy_today(live: int) -> Any:
+def serve_busy_today(live: int, **faults: float) -> Any:
     """Return a sandbox whose today is a full day (~900 entries) gaining ``live`` per answer."""
     day = today()
     late = dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC)
-    return serve(api_key=PLANTED_KEY, seed=3, days=14, scale=4.0, now=late, live=live)
+    return serve(api_key=PLANTED_KEY, seed=3, days=14, scale=4.0, now=late, live=live, **faults)
 
 
-@pytest.mark.parametrize("live", [5, 30])
-def test_live_fetch_of_today_equals_the_truth_at_the_end_without_duplicates(live: int) -> None:
+@pytest.mark.parametrize(
+    ("live", "faults"),
+    [(5, {}), (30, {}), (5, {"fault_rate": 0.2, "cut_rate": 0.2})],
+    ids=["live5", "live30", "live5-with-faults"],
+)
+def test_live_fetch_of_today_equals_the_truth_at_the_end_without_duplicates(
+    live: int, faults: dict[str, float]
+) -> None:
     day = today()
-    with serve_busy_today(live) as server:
-        with InventClient(base_url=server.base_url, retry=NO_WAIT) as client:
+    retry = RetryPolicy(max_attempts=25, jitter=False, sleep=lambda seconds: None)
+    with serve_busy_today(live, **faults) as server:
+        with InventClient(base_url=server.base_url, retry=retry) as client:
             result = client.fetch(Query.build(date_from=day, date_to=day), live=True)
         # the server appends entries after each answer, so after our last one too
+        settled(server, result.requests, live)
         expected = truth(server.org.entries, day, day)[live:]
         assert result.complete and result.server_count == len(expected) > 500
         assert result.entries == expected
