@@ -45,9 +45,12 @@ class Figure:
     rows: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     headline: str = ""
+    measured: str = ""
 
     def markdown(self) -> str:
         lines = [f"## {self.number}. {self.title}", ""]
+        if self.measured:
+            lines += [f"_Measured {self.measured}._", ""]
         if self.rows:
             headers = list(self.rows[0])
             lines.append("| " + " | ".join(headers) + " |")
@@ -101,13 +104,16 @@ def unavailable(number: int, title: str, error: BaseException) -> Figure:
 
 def run_figure(number: int, title: str, build: Callable[[], Figure]) -> Figure:
     """Return the figure, or one that says plainly why it could not be measured."""
+    started = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average {_load()}"
     try:
-        return build()
+        figure = build()
     except ImportError as error:
-        return unavailable(number, title, error)
+        figure = unavailable(number, title, error)
     except Exception as error:  # a broken figure must not hide the others
         last = traceback.format_exception_only(error)[-1].strip()
-        return Figure(number, title, notes=[f"failed: {last}"])
+        figure = Figure(number, title, notes=[f"failed: {last}"])
+    figure.measured = started
+    return figure
 
 
 def machine() -> list[str]:
@@ -167,16 +173,29 @@ def update_headlines(readme: Path, figures: Iterable[Figure]) -> None:
 
 
 def write_results(path: Path, figures: Iterable[Figure], command: str) -> str:
-    """Write results.md and return its text."""
+    """Write results.md and return its text; figures not measured now keep their section."""
+    sections = _sections(path.read_text()) if path.exists() else {}
+    sections.update({figure.number: figure.markdown() for figure in figures})
     text = "\n".join([
         "# auditlab benchmark results",
         "",
-        f"Reproduce with `{command}`. Each figure gives the median of several runs with",
-        "min-max; comparisons alternate both sides in the same process run.",
+        "Each figure gives the median of several runs with min-max; comparisons alternate",
+        "both sides in the same process run. Each section says when it was measured;",
+        f"the last run was `{command}`, on:",
         "",
         *machine(),
         "",
-        *(figure.markdown() for figure in figures),
+        *(sections[number] for number in sorted(sections)),
     ])  # fmt: skip
     path.write_text(text)
     return text
+
+
+def _sections(text: str) -> dict[int, str]:
+    """Return the figure sections of an earlier results.md, by figure number."""
+    sections = {}
+    for part in text.split("\n## ")[1:]:
+        number = part.split(".", 1)[0]
+        if number.isdigit():
+            sections[int(number)] = "## " + part.rstrip() + "\n"
+    return sections
