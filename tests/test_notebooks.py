@@ -1,0 +1,114 @@
+"""The notebooks as shipped: stored clean, parameterised safely, and run top to bottom."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import assert_key_absent, files_containing_key
+
+from auditlab.report import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path, run_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REPORT_PARAMETERS = {
+    "org_id", "date_from", "date_to", "actions", "base_url", "cache_dir", "pseudonymize", "tz",
+}  # fmt: skip
+
+
+def _parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    return tagged[0]
+
+
+def _assigned_names(source: str) -> set[str]:
+    return {line.split("=")[0].strip() for line in source.splitlines() if " = " in line}
+
+
+def test_both_notebooks_are_kept_once_in_the_notebooks_folder() -> None:
+    assert [p.name for p in NOTEBOOKS] == [REPORT_NOTEBOOK, EXPLORE_NOTEBOOK]
+    assert notebook_path(REPORT_NOTEBOOK) == ROOT / "notebooks" / REPORT_NOTEBOOK
+    copies = [
+        p
+        for p in ROOT.rglob("*.ipynb")
+        if not {".venv", "test-artifacts", "out"} & set(p.relative_to(ROOT).parts)
+    ]
+    assert sorted(copies) == NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_notebook_takes_an_api_key_parameter(path: Path) -> None:
+    names = _assigned_names(_parameters_cell(nbformat.read(path, as_version=4)).source)
+    assert names and not any("key" in name.lower() for name in names)
+
+
+def test_report_notebook_parameters_are_the_documented_ones() -> None:
+    cell = _parameters_cell(nbformat.read(notebook_path(REPORT_NOTEBOOK), as_version=4))
+    assert _assigned_names(cell.source) == REPORT_PARAMETERS
+
+
+@pytest.fixture(scope="session")
+def explore_as_shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """Return (executed notebook, cache) of explore.ipynb run with no parameters and no key.
+
+    With no INVENT_API_KEY the notebook must serve the sandbox itself; the
+    planted key is put back afterwards for the other tests.
+    """
+    folder = tmp_path_factory.mktemp("explore")
+    cache = folder / "cache"
+    saved = {name: os.environ.pop(name, None) for name in ("INVENT_API_KEY", "INVENT_BASE_URL")}
+    try:
+        run_notebook(
+            notebook_path(EXPLORE_NOTEBOOK),
+            folder / "explore.ipynb",
+            progress=False,
+            environment={"AUDITLAB_CACHE_DIR": str(cache)},
+        )
+    finally:
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    yield folder / "explore.ipynb", cache
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("explore")
+def test_explore_runs_top_to_bottom_against_its_own_sandbox(explore_as_shipped) -> None:
+    executed, cache = explore_as_shipped
+    nb = nbformat.read(executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    notice = code[2].outputs[0].data["text/html"]
+    assert "Sandbox data." in notice and "No <code>INVENT_API_KEY</code>" in notice
+    figures = [
+        o for c in code for o in c.outputs if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
+    assert len(figures) == 7  # six charts of the whole log, one of one person
+    metadata = next(c for c in code if "expand_metadata" in c.source).outputs[0].data["text/plain"]
+    assert "previous_role" in metadata and "new_role" in metadata
+    assert any(cache.rglob("*.parquet"))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("explore")
+def test_explore_writes_no_api_key_anywhere(explore_as_shipped) -> None:
+    executed, cache = explore_as_shipped
+    # The notebook's own sandbox makes a random key starting with this prefix.
+    sandbox_key = b"sk_sandbox_"
+    assert sandbox_key not in executed.read_bytes()
+    assert [p for p in cache.rglob("*") if p.is_file() and sandbox_key in p.read_bytes()] == []
+    assert_key_absent(executed.read_bytes(), "the executed explore notebook")
+    assert files_containing_key(cache) == []
