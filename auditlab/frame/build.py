@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import repeat
@@ -23,7 +22,7 @@ import pyarrow as pa
 
 from auditlab.errors import APIError
 from auditlab.frame import typed
-from auditlab.frame.columns import Extras, Path, assemble, json_array, value_array
+from auditlab.frame.columns import KNOWN_KEYS, Extras, Path, assemble, json_array, value_array
 from auditlab.frame.schema import COLUMNS, SCHEMA
 
 logger = logging.getLogger("auditlab")
@@ -35,18 +34,6 @@ logger = logging.getLogger("auditlab")
 BATCH_ROWS = 2_000
 
 _EMPTY: dict[str, Any] = {}
-
-
-def _known_keys() -> dict[Path, frozenset[str]]:
-    """Return, for every object path the schema reaches into, the keys it names."""
-    known: dict[Path, set[str]] = defaultdict(set)
-    for column in COLUMNS:
-        for depth, key in enumerate(column.path):
-            known[column.path[:depth]].add(key)
-    return {path: frozenset(keys) for path, keys in sorted(known.items(), key=lambda i: len(i[0]))}
-
-
-KNOWN_KEYS: dict[Path, frozenset[str]] = _known_keys()
 
 
 def _values(objects: list[dict[str, Any]], key: str) -> list[Any]:

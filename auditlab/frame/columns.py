@@ -29,6 +29,20 @@ _NULL_TEXT = pa.scalar(None, STRING)
 _RESPELL = re.compile(rb"[\s\\]|(?:^|[:,\[])-?\d+[.eE]|(?:^|[:,\[])-0(?:$|[,\]}])")
 
 
+def _known_keys() -> dict[Path, frozenset[str]]:
+    """Return, for every object path the schema reaches into, the keys it names."""
+    known: dict[Path, set[str]] = defaultdict(set)
+    for column in COLUMNS:
+        for depth, key in enumerate(column.path):
+            known[column.path[:depth]].add(key)
+    return {path: frozenset(keys) for path, keys in sorted(known.items(), key=lambda i: len(i[0]))}
+
+
+# Object paths, parents first (``()`` is the entry), with the keys the schema names.
+KNOWN_KEYS: dict[Path, frozenset[str]] = _known_keys()
+COLUMN_AT: dict[Path, Column] = {column.path: column for column in COLUMNS if column.path}
+
+
 class Extras:
     """Collects, per row, the fields no column names: ``{dotted path: value}``."""
 

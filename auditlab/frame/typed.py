@@ -15,28 +15,31 @@ import msgspec
 import pyarrow as pa
 from msgspec.structs import astuple
 
-from auditlab.frame.columns import Extras, Path, assemble, raw_json_array, value_array
-from auditlab.frame.schema import BOOL, COLUMNS, Column
+from auditlab.frame.columns import (
+    COLUMN_AT,
+    KNOWN_KEYS,
+    Extras,
+    Path,
+    assemble,
+    raw_json_array,
+    value_array,
+)
+from auditlab.frame.schema import BOOL, COLUMNS
 
 
 def _struct_types() -> dict[Path, type[msgspec.Struct]]:
     """Return a struct type per object path, each naming exactly the schema's fields."""
-    tree: dict[Path, dict[str, Column | None]] = {}
-    for column in COLUMNS:
-        for depth in range(len(column.path)):
-            parent, key = column.path[:depth], column.path[depth]
-            leaf = depth == len(column.path) - 1
-            tree.setdefault(parent, {})[key] = column if leaf else None
     types: dict[Path, type[msgspec.Struct]] = {}
-    for path in sorted(tree, key=len, reverse=True):
+    for path in reversed(KNOWN_KEYS):
         fields: list[tuple[str, Any, Any]] = []
-        for key, column in tree[path].items():
-            if column is None:
-                fields.append((key, types[(*path, key)] | None, None))
-            elif column.kind == "json":
+        for key in sorted(KNOWN_KEYS[path]):
+            child = (*path, key)
+            if child in KNOWN_KEYS:
+                fields.append((key, types[child] | None, None))
+            elif COLUMN_AT[child].kind == "json":
                 fields.append((key, msgspec.Raw, msgspec.Raw()))
             else:
-                fields.append((key, (bool if column.type == BOOL else str) | None, None))
+                fields.append((key, (bool if COLUMN_AT[child].type == BOOL else str) | None, None))
         name = "".join(part.title() for part in path) + "Entry"
         types[path] = msgspec.defstruct(name, fields, forbid_unknown_fields=True, gc=False)
     return dict(sorted(types.items(), key=lambda item: len(item[0])))
