@@ -300,3 +300,15 @@ def test_429_with_retry_after_pauses_the_shared_limiter() -> None:
     client.fetch_page(Query.build(), 1)  # its retry does not wait: the limiter does
     client.fetch_page(Query.build(), 1)  # nor does this one, the pause is over
     assert sleeps == [4.0]
+
+
+def test_clients_of_one_base_url_and_limit_share_one_limiter() -> None:
+    def limiter(base_url: str, **arguments: int) -> RateLimiter:
+        with InventClient(PLANTED_KEY, base_url, **arguments) as client:
+            return client.limiter
+
+    first = limiter("https://invent.test")
+    assert limiter("https://invent.test/") is first
+    assert limiter("https://other.test") is not first
+    assert limiter("https://invent.test", rate_limit=100) is not first
+    assert first.limit == 500

@@ -31,7 +31,7 @@ from auditlab.api.query import (
     Query,
     check_whole_number,
 )
-from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter
+from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter, shared_limiter
 from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
 from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
 
@@ -52,9 +52,10 @@ OUR_NAMES = {theirs: ours for ours, theirs in PARAMETER_NAMES.items()}
 class InventClient:
     """Return a client for one Invent key: pages, ranges, retries and the rate limit.
 
-    ``rate_limit`` is requests per minute shared by every request this client
-    sends; ``max_concurrency`` bounds the requests in flight. Pass ``limiter``
-    to share one RateLimiter between clients, or to test with a fake clock.
+    ``rate_limit`` is requests per minute, drawn from one window shared by
+    every client of this process talking to the same base URL (Invent counts
+    per IP); ``max_concurrency`` bounds the requests in flight. Pass
+    ``limiter`` to use another RateLimiter, e.g. one with a fake clock.
 
     >>> from auditlab.api.query import Query
     >>> from auditlab.sandbox import serve
@@ -87,10 +88,10 @@ class InventClient:
                 "retry must be an auditlab.api.retry.RetryPolicy, e.g. RetryPolicy(max_attempts=3)",
                 parameter="retry",
             )
-        self.limiter = limiter if limiter is not None else RateLimiter(rate_limit)
+        self.base_url = resolve_base_url(base_url)
+        self.limiter = limiter if limiter is not None else shared_limiter(self.base_url, rate_limit)
         self.retry = retry if retry is not None else RetryPolicy()
         self.max_concurrency = max_concurrency
-        self.base_url = resolve_base_url(base_url)
         self._key = ApiKey(resolve_api_key(api_key))
         self._in_flight = threading.BoundedSemaphore(max_concurrency)
         self._http = httpx.Client(

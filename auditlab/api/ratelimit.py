@@ -144,3 +144,23 @@ class RateLimiter:
         while self._expiries and self._expiries[0] <= now:
             self._expiries.popleft()
         return now
+
+
+_SHARED: dict[tuple[str, int], RateLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_limiter(base_url: str, limit: int = INVENT_RATE_LIMIT) -> RateLimiter:
+    """Return this process's one limiter for ``base_url`` at ``limit`` requests per minute.
+
+    Invent counts requests per IP, not per client object: two loads in a row,
+    or two clients in one notebook, must draw on the same window.
+
+    >>> shared_limiter("https://api.useinvent.com") is shared_limiter("https://api.useinvent.com")
+    True
+    """
+    with _SHARED_LOCK:
+        limiter = _SHARED.get((base_url, limit))
+        if limiter is None:
+            limiter = _SHARED[(base_url, limit)] = RateLimiter(limit)
+        return limiter
