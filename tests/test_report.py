@@ -253,3 +253,17 @@ def test_incidents_are_looked_for_in_their_own_section() -> None:
         ("deletion_burst", "Sensitive events", False, ("alog_s1",)),
     ]
     assert list(report_sections(page)) == ["Where from", "Sensitive events"]
+
+
+def test_a_file_holding_the_api_key_is_refused(tmp_path: Path) -> None:
+    from auditlab.report.run import _refuse_secrets
+
+    leaky, clean = tmp_path / "leaky.html", tmp_path / "clean.html"
+    leaky.write_text(f"<p>{PLANTED_KEY}</p>")
+    clean.write_text("<p>nothing to see</p>")
+    _refuse_secrets(clean, None)
+    with pytest.raises(ReportFailed, match="would contain the API key") as error:
+        _refuse_secrets(leaky, None)
+    assert PLANTED_KEY not in str(error.value)
+    with pytest.raises(ReportFailed):
+        _refuse_secrets(clean, {"INVENT_API_KEY": "nothing to see"})
