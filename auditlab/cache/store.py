@@ -147,7 +147,9 @@ class OrgCache:
             return SCHEMA.empty_table()
         # Days fetched under the filter already match it, so one filter fits all parts.
         dataset = ds.dataset(paths, schema=SCHEMA, format="parquet")
-        return dataset.to_table(filter=filter_expression(filters))
+        if not filters:
+            return dataset.to_table()
+        return compact_dictionaries(dataset.to_table(filter=filter_expression(filters)))
 
 
 def split_by_day(table: pa.Table, first: dt.date, last: dt.date) -> dict[dt.date, pa.Table]:
@@ -165,10 +167,27 @@ def split_by_day(table: pa.Table, first: dt.date, last: dt.date) -> dict[dt.date
     outside = int(((days < low) | (days > high)).sum())
     if outside:
         logger.warning("%d entries dated outside %s..%s were not cached", outside, first, last)
-    result = {}
-    for value in np.unique(days[(days >= low) & (days <= high)]):
-        result[value.astype(dt.date)] = table.take(np.flatnonzero(days == value))
-    return result
+    return {
+        value.astype(dt.date): compact_dictionaries(table.take(np.flatnonzero(days == value)))
+        for value in np.unique(days[(days >= low) & (days <= high)])
+    }
+
+
+def compact_dictionaries(table: pa.Table) -> pa.Table:
+    """Return table with each dictionary column listing only the values its rows use.
+
+    So a day, or a filtered read, gives the same categories as a table built
+    from just those entries.
+
+    >>> table = pa.table({"a": pa.array(["x", "y"]).dictionary_encode()}).slice(1)
+    >>> compact_dictionaries(table).column("a").chunk(0).dictionary.to_pylist()
+    ['y']
+    """
+    for index, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            plain = table.column(index).cast(field.type.value_type)
+            table = table.set_column(index, field, pc.dictionary_encode(plain).cast(field.type))
+    return table
 
 
 def filter_expression(filters: dict[str, str]) -> pc.Expression | None:
