@@ -84,6 +84,7 @@ def test_pseudonymize_replaces_people_and_addresses_everywhere(
     example_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUDITLAB_PSEUDONYM_KEY", "test-secret")
+    example_frame.loc[1, "assistant_name"] = "Lena Vogel's triage bot"
     out = pseudonymize(example_frame)
     text = out.to_csv()
     for real in (
@@ -102,6 +103,11 @@ def test_pseudonymize_replaces_people_and_addresses_everywhere(
     assert out["actor_id"].tolist() == example_frame["actor_id"].tolist()
     assert out["ip"].isna().tolist() == example_frame["ip"].isna().tolist()
     assert out["actor_name"].nunique() == example_frame["actor_name"].nunique()
+    assert (
+        out.loc[1, "assistant_name"]
+        == f"{Pseudonymizer(b'test-secret').name('Lena Vogel')}'s triage bot"
+    )
+    assert out["agent"].tolist() == example_frame["agent"].tolist()
     assert out.dtypes.equals(example_frame.dtypes)
 
 

@@ -33,9 +33,12 @@ NAME_COLUMNS: tuple[str, ...] = tuple(f"{p}_name" for p in PERSON_PREFIXES)
 # Avatar URLs may embed a name, an email hash or a user id: hashed like a name.
 AVATAR_COLUMNS: tuple[str, ...] = tuple(f"{p}_avatar" for p in PERSON_PREFIXES)
 IP_COLUMNS: tuple[str, ...] = ("ip",)
-# JSON text that may mention people or addresses anywhere inside it.
+# Text that may mention people or addresses anywhere inside it: JSON objects
+# kept whole, and the names people give to what they create ("Lena's bot").
+# Not ``agent``: browser versions such as Chrome/130.0.0.0 look like addresses.
 TEXT_COLUMNS: tuple[str, ...] = (
     "metadata", "assistant_config", "org_config", "org_features", "extra_fields",
+    "assistant_name", "workflow_name", "connection_name", "broadcast_name",
 )  # fmt: skip
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
