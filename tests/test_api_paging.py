@@ -63,6 +63,25 @@ def test_stable_fetch_reads_each_page_once_and_keeps_server_order() -> None:
     assert sum(seen) == 1234 and len(seen) == 13
 
 
+def test_stable_progress_is_reported_as_each_page_arrives() -> None:
+    log = MovingLog(300)
+    reports: list[int] = []
+    second_reported = threading.Event()
+
+    def on_page(added: int) -> None:
+        reports.append(added)
+        if len(reports) == 2:
+            second_reported.set()
+
+    def page(number: int) -> Page:
+        if number == 3 and not second_reported.wait(5):
+            raise AssertionError("page 2 was not reported while page 3 was still running")
+        return log.page(number)
+
+    result = fetch_stable(page, max_concurrency=2, on_page=on_page)
+    assert result.complete and reports == [100, 100, 100]
+
+
 def test_stable_fetch_of_an_empty_range_costs_one_request() -> None:
     log = MovingLog(0)
     result = fetch_stable(log.page)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -146,9 +146,9 @@ def fetch_stable(
                 pool.submit(fetch_page, number) for number in range(2, last + 1)
             }
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    pages.append(future.result())
+                    pages.append(future.result())  # a failed page raises here: stop
                     progress.report(pages[-1])
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
