@@ -1,0 +1,75 @@
+"""``auditlab cache info|clear``: what the local audit-log cache holds, and emptying it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from auditlab.cache.files import cache_root
+from auditlab.cache.inventory import OrgSummary, clear, describe
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``cache`` subcommand with ``info`` and ``clear``."""
+    parser = subparsers.add_parser(
+        "cache",
+        help="show or clear the local audit-log cache",
+        description="Show or clear the Parquet cache of audit logs.",
+    )
+    actions = parser.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    info = actions.add_parser("info", help="per org: days, entries, size, filtered trees")
+    clear_parser = actions.add_parser("clear", help="delete cached audit logs")
+    clear_parser.add_argument("--org", help="only this org id (default: every org)")
+    clear_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for sub in (info, clear_parser):
+        sub.add_argument(
+            "--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR, else the user cache)"
+        )
+    info.set_defaults(func=run_info)
+    clear_parser.set_defaults(func=run_clear)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print one paragraph per cached org; return 0."""
+    root = cache_root(args.cache_dir)
+    summaries = describe(root)
+    total = sum(s.size for s in summaries)
+    print(f"cache {root}: {len(summaries)} org(s), {_size(total)}")
+    for summary in summaries:
+        print(_describe(summary))
+    return 0
+
+
+def run_clear(args: argparse.Namespace) -> int:
+    """Delete one org's cache or all of it, after confirmation; return the exit status."""
+    root = cache_root(args.cache_dir)
+    what = f"org {args.org}" if args.org else "every org"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("auditlab cache clear: pass --yes to clear without a prompt", file=sys.stderr)
+            return 2
+        if input(f"Delete the cached audit logs of {what} in {root}? [y/N] ").strip() != "y":
+            print("nothing deleted")
+            return 1
+    removed = clear(root, args.org)
+    print(f"cleared {what} in {root} ({len(removed)} folder(s) removed)")
+    return 0
+
+
+def _describe(summary: OrgSummary) -> str:
+    span = f"{summary.oldest}..{summary.newest}" if summary.oldest else "no complete days"
+    lines = [
+        f"org {summary.org_id}: {summary.days} day(s) {span}, "
+        f"{summary.entries:,} entries, {_size(summary.size)}"
+    ]
+    for filters in summary.filters:
+        lines.append("  filtered: " + ", ".join(f"{k}={v}" for k, v in sorted(filters.items())))
+    return "\n".join(lines)
+
+
+def _size(size: float) -> str:
+    units = ["B", "KB", "MB", "GB"]
+    while size >= 1024 and len(units) > 1:
+        size /= 1024
+        units.pop(0)
+    return f"{size:.1f} {units[0]}"

@@ -1,0 +1,73 @@
+"""``auditlab fetch``: load audit logs (through the cache) and write them to Parquet or CSV.
+
+The API key comes from ``INVENT_API_KEY`` or a ``.env`` file, never from the
+command line, where other users could read it in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from auditlab.cache.files import write_atomic
+from auditlab.errors import InvalidQuery
+from auditlab.load import load_audit_logs
+
+SUFFIXES = (".parquet", ".csv")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``fetch`` subcommand."""
+    parser = subparsers.add_parser(
+        "fetch",
+        help="fetch audit logs into a Parquet or CSV file",
+        description="Fetch an org's audit logs (complete past days come from the cache) and "
+        "write them to --out. The API key is read from INVENT_API_KEY or ./.env.",
+    )
+    parser.add_argument("--org", default="c", help="org id (default: c, the key's own org)")
+    parser.add_argument("--action", help="one action, or ALL (default)")
+    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (UTC)")
+    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (UTC)")
+    for name in ("user", "assistant", "workflow", "connection"):
+        parser.add_argument(f"--{name}-id", help=f"only entries of this {name}")
+    parser.add_argument("--base-url", help="API base URL (default: $INVENT_BASE_URL, else Invent)")
+    parser.add_argument("--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR)")
+    parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--out", required=True, type=Path, help="output file: .parquet or .csv")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, write --out atomically and print what was written; return 0."""
+    if args.out.suffix.lower() not in SUFFIXES:
+        raise InvalidQuery(f"--out {str(args.out)!r} must end in .parquet or .csv", parameter="out")
+    df = load_audit_logs(
+        args.org,
+        action=args.action,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        user_id=args.user_id,
+        assistant_id=args.assistant_id,
+        workflow_id=args.workflow_id,
+        connection_id=args.connection_id,
+        base_url=args.base_url,
+        cache_dir=args.cache_dir,
+        refresh=args.refresh,
+        progress=False if args.no_progress else None,
+    )
+    write_atomic(args.out, frame_bytes(df, args.out.suffix.lower()))
+    print(f"wrote {len(df):,} rows to {args.out.resolve()}")
+    return 0
+
+
+def frame_bytes(df: pd.DataFrame, suffix: str) -> bytes:
+    """Return df as the bytes of a .parquet or .csv file."""
+    if suffix == ".csv":
+        return df.to_csv(index=False).encode()
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return buffer.getvalue()
