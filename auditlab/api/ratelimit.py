@@ -16,6 +16,10 @@ rate differences and the server's rounding of its window edges.
 Why it still runs near the limit: each slot is busy for ``latency + window *
 1.01`` seconds, so a long sync reaches ``limit / (1.01 + latency/window)`` requests
 per window, above 98% of the limit at Invent's latencies.
+
+Invent counts per IP, so ``shared_limiter`` gives every client of a process
+that talks to one base URL the same limiter; a 429 that still gets through
+(another program on the same IP) pauses all of its requests at once.
 """
 
 from __future__ import annotations
