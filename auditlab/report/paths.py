@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import auditlab
@@ -14,13 +15,21 @@ EXPLORE_NOTEBOOK = "explore.ipynb"
 def notebook_path(name: str = REPORT_NOTEBOOK) -> Path:
     """Return the path of one of the project's notebooks (kept once, in ``notebooks/``).
 
+    An editable install (``pip install -e .``, what the Makefile does) finds
+    them beside the package; a wheel installs them to
+    ``<prefix>/share/auditlab/notebooks``.
+
     >>> notebook_path().name
     'compliance_report.ipynb'
     """
-    path = Path(auditlab.__file__).resolve().parent.parent / "notebooks" / name
-    if not path.is_file():
-        raise AuditlabError(
-            f"notebook {name} not found at {path}: install auditlab from its source folder "
-            "(pip install -e .) so the notebooks folder sits beside the package"
-        )
-    return path
+    places = (
+        Path(auditlab.__file__).resolve().parent.parent / "notebooks",
+        Path(sys.prefix) / "share" / "auditlab" / "notebooks",
+    )
+    for folder in places:
+        if (folder / name).is_file():
+            return folder / name
+    raise AuditlabError(
+        f"notebook {name} not found in {' or '.join(str(p) for p in places)}: "
+        "reinstall auditlab (pip install -e . from its source folder)"
+    )
