@@ -123,7 +123,7 @@ class InventClient:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool; ``with InventClient(...)`` does it on exit."""
         self._http.close()
 
     def fetch(self, query: Query, *, live: bool, on_page: OnPage | None = None) -> FetchResult:
@@ -162,6 +162,13 @@ class InventClient:
 
         Retries transient failures per the retry policy; every attempt waits
         for the rate limiter.
+
+        >>> from auditlab.sandbox import serve
+        >>> with serve(api_key="sk_test_doc", days=14) as server:
+        ...     with InventClient("sk_test_doc", server.base_url) as client:
+        ...         page = client.fetch_page(Query.build(), 2, take=10)
+        ...     page.count == len(server.org.entries), len(page.entries), page.requests
+        (True, 10, 1)
         """
         check_whole_number("page", page, "1-based page number")
         check_whole_number("take", take, "entries per page", maximum=MAX_TAKE)

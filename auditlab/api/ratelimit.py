@@ -132,6 +132,14 @@ class RateLimiter:
 
         Another program on the same IP may share Invent's limit; pausing all
         threads at once costs one 429 instead of one per request in flight.
+
+        >>> now = [0.0]
+        >>> def sleep(seconds): now[0] += seconds
+        >>> limiter = RateLimiter(500, clock=lambda: now[0], sleep=sleep)
+        >>> limiter.pause(3.0)
+        >>> with limiter.slot():
+        ...     now[0]  # the request went out once the pause was over
+        3.0
         """
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)

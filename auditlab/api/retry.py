@@ -73,7 +73,11 @@ class RetryPolicy:
             )
 
     def backoff(self, retry: int) -> float:
-        """Return the wait in seconds before retry number ``retry`` (1-based)."""
+        """Return the wait in seconds before retry number ``retry`` (1-based).
+
+        >>> RetryPolicy(jitter=False, backoff_max=3.0).backoff(4)
+        3.0
+        """
         ceiling = min(self.backoff_max, self.backoff_initial * 2 ** (retry - 1))
         return random.uniform(0, ceiling) if self.jitter else ceiling
 
