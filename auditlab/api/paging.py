@@ -150,8 +150,12 @@ def fetch_stable(
                 for future in done:
                     pages.append(future.result())  # a failed page raises here: stop
                     progress.report(pages[-1])
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # a failed page or Ctrl-C: drop the pages not started and do not wait for
+            # the ones in flight (they may be sleeping in a retry or the rate limiter)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     pages.sort(key=lambda page: page.page)
     ordered = _Collector()
     for page in pages:
