@@ -413,3 +413,9 @@ def test_chaos_pages_keep_unknown_actions_and_fields(org_entries: list[dict]) ->
     extras = [orjson.loads(t) for t in table.column("extra_fields").to_pylist() if t]
     assert len(extras) == changed
     assert all("risk_score" in extra and "org.region" in extra for extra in extras)
+
+
+def test_python_values_json_cannot_hold_never_fail_a_build() -> None:
+    row = one_row({"id": "a", 7: "seven", "ip": {"when": dt.date(2026, 10, 14)}})
+    assert row["ip"] == '{"when":"2026-10-14"}'
+    assert json.loads(row["extra_fields"]) == {"7": "seven"}

@@ -50,7 +50,7 @@ class Extras:
         self.rows: dict[int, dict[str, Any]] = defaultdict(dict)
 
     def add(self, row: int, path: Path, value: Any) -> None:
-        self.rows[row][".".join(path)] = value
+        self.rows[row][".".join(map(str, path))] = value
 
     def to_array(self, length: int) -> pa.Array:
         texts: list[bytes | None] = [None] * length
@@ -60,11 +60,17 @@ class Extras:
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
-    """Return compact JSON text; Python integers beyond 64 bits fall back to the stdlib."""
+    """Return compact JSON text of any value; what JSON cannot hold is kept as its ``str``.
+
+    Python integers beyond 64 bits, which orjson refuses, go through the stdlib.
+    """
+    options = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
     try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+        return orjson.dumps(value, default=str, option=options)
     except TypeError:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
+        text = json.dumps(
+            value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys, default=str
+        )
         return text.encode()
 
 
