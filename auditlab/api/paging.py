@@ -43,6 +43,12 @@ class Page:
     size: int
     requests: int = 1
 
+    def __repr__(self) -> str:
+        return (
+            f"Page(page={self.page}, take={self.take}, entries=<{len(self.entries)}>, "
+            f"count={self.count}, size={self.size}, requests={self.requests})"
+        )
+
     @property
     def is_short(self) -> bool:
         """Return True when the page holds fewer entries than asked: the list ends here."""
@@ -55,13 +61,22 @@ class FetchResult:
 
     ``complete`` is True only when the unique entries reconciled with the
     server's ``pagination-count``; ``requests`` counts HTTP requests, retries
-    included.
+    included. The repr shows how many entries, not the entries.
+
+    >>> FetchResult([{"id": "a"}], server_count=1, complete=True, requests=1)
+    FetchResult(entries=<1>, server_count=1, complete=True, requests=1)
     """
 
     entries: list[Entry]
     server_count: int
     complete: bool
     requests: int
+
+    def __repr__(self) -> str:
+        return (
+            f"FetchResult(entries=<{len(self.entries)}>, server_count={self.server_count}, "
+            f"complete={self.complete}, requests={self.requests})"
+        )
 
 
 @dataclass
