@@ -419,3 +419,10 @@ def test_python_values_json_cannot_hold_never_fail_a_build() -> None:
     row = one_row({"id": "a", 7: "seven", "ip": {"when": dt.date(2026, 10, 14)}})
     assert row["ip"] == '{"when":"2026-10-14"}'
     assert json.loads(row["extra_fields"]) == {"7": "seven"}
+
+
+def test_expand_metadata_is_offered_at_the_top_level() -> None:
+    import auditlab
+
+    assert auditlab.expand_metadata is expand_metadata
+    assert auditlab.SCHEMA is SCHEMA
