@@ -83,7 +83,6 @@ def explore_as_shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("explore")
 def test_explore_runs_top_to_bottom_against_its_own_sandbox(explore_as_shipped) -> None:
     executed, cache = explore_as_shipped
     nb = nbformat.read(executed, as_version=4)
@@ -103,7 +102,6 @@ def test_explore_runs_top_to_bottom_against_its_own_sandbox(explore_as_shipped) 
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("explore")
 def test_explore_writes_no_api_key_anywhere(explore_as_shipped) -> None:
     executed, cache = explore_as_shipped
     # The notebook's own sandbox makes a random key starting with this prefix.

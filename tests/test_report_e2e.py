@@ -1,8 +1,8 @@
 """`auditlab report` end to end against the sandbox, and the HTML opened in headless Chromium.
 
 Each report is written once per session (one as recorded, one pseudonymized,
-sharing a cache) and every test reads the same files, so all tests here run
-on one xdist worker.
+sharing a cache) and every test reads the same files; `make test` keeps a
+file's tests on one xdist worker (--dist loadfile), so that is once per run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from auditlab.cli import main
 from auditlab.report import data_digest, external_references, plotly_bootstrap_html
 from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
