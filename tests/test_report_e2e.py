@@ -7,12 +7,14 @@ file's tests on one xdist worker (--dist loadfile), so that is once per run.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
@@ -243,3 +245,12 @@ def test_report_renders_offline_in_chromium(report: Report, tmp_path: Path) -> N
     countries = sum(shapes for _, _, shapes in drawn)
     assert countries >= 10
     assert errors == [] and blocked == []
+
+
+def test_times_are_shown_in_the_report_time_zone(report: Report, sandbox) -> None:
+    incident = next(i for i in sandbox.org.answer_key if i.kind == "org_transferred")
+    entry = next(e for e in sandbox.org.entries if e["id"] == incident.entry_ids[0])
+    at = dt.datetime.fromisoformat(entry["created_at"].replace("Z", "+00:00"))
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{incident.entry_ids[0]}.*?</tr>", report.html, re.S)
+    assert at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M:%S") in row.group()
+    assert at.strftime("%Y-%m-%d %H:%M:%S") not in row.group()
