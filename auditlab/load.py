@@ -26,7 +26,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from auditlab.api.client import InventClient
 from auditlab.api.credentials import resolve_api_key, resolve_base_url
-from auditlab.api.paging import FetchResult
+from auditlab.api.paging import FetchResult, OnPage
 from auditlab.api.query import Query, parse_date
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.cache.files import cache_root
@@ -50,8 +50,6 @@ from auditlab.frame import entries_to_table, table_to_frame
 from auditlab.frame.schema import SCHEMA
 
 logger = logging.getLogger("auditlab")
-
-Progress = Any  # a tqdm bar, or None when silent
 
 
 def load_audit_logs(
@@ -151,8 +149,7 @@ def sync(
     if first > last:
         return SCHEMA.empty_table()
     plan = plan_sync(first, last, today, store.states(filters), refresh=refresh)
-    with _progress_bar(progress) as bar:
-        failed = _fetch(client, store, query, plan, bar)
+    failed = _fetch(client, store, query, plan, progress)
     if failed:
         raise FetchIncomplete(
             f"could not fetch every day of org {query.org_id!r} completely; "
@@ -199,7 +196,7 @@ def _history_start(
 
 
 def _fetch(
-    client: InventClient, store: OrgCache, query: Query, plan: SyncPlan, bar: Progress
+    client: InventClient, store: OrgCache, query: Query, plan: SyncPlan, progress: bool
 ) -> list[dt.date]:
     """Fetch every run of the plan and today, caching each as it completes.
 
@@ -213,47 +210,40 @@ def _fetch(
     if not jobs:
         return []
     failed: list[dt.date] = []
-    lock = threading.Lock()
+    with _progress_bar(progress) as on_page:
 
-    def on_page(new: int) -> None:
-        if bar is not None:
-            with lock:
-                bar.update(new)
+        def fetch(first: dt.date, last: dt.date, live: bool) -> FetchResult:
+            logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
+            return client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
 
-    def fetch(first: dt.date, last: dt.date, live: bool) -> FetchResult:
-        logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
-        return client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
-
-    pool = ThreadPoolExecutor(max_workers=min(len(jobs), client.max_concurrency))
-    try:
-        futures: dict[Future[FetchResult], tuple[dt.date, dt.date, bool]] = {
-            pool.submit(fetch, *job): job for job in jobs
-        }
-        for future in as_completed(futures):
-            first, last, live = futures[future]
-            try:
-                result = future.result()
-            except RetriesExhausted as error:
-                logger.warning("%s..%s not fetched: %s", first, last, error)
-                failed.extend(day_range(first, last))
-                continue
-            if not result.complete:
-                logger.warning(
-                    "%s..%s did not reconcile: %d unique entries, the server counts %d",
-                    first, last, len(result.entries), result.server_count,
-                )  # fmt: skip
-                failed.extend(day_range(first, last))
-                continue
-            store.store_range(
-                query.filter_key(),
-                entries_to_table(result.entries),
-                first,
-                last,
-                server_count=result.server_count,
-                complete=not live,  # today keeps growing: never complete for good
-            )
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool = ThreadPoolExecutor(max_workers=min(len(jobs), client.max_concurrency))
+        try:
+            futures = {pool.submit(fetch, *job): job for job in jobs}
+            for future in as_completed(futures):
+                first, last, live = futures[future]
+                try:
+                    result = future.result()
+                except RetriesExhausted as error:
+                    logger.warning("%s..%s not fetched: %s", first, last, error)
+                    failed.extend(day_range(first, last))
+                    continue
+                if not result.complete:
+                    logger.warning(
+                        "%s..%s did not reconcile: %d unique entries, the server counts %d",
+                        first, last, len(result.entries), result.server_count,
+                    )  # fmt: skip
+                    failed.extend(day_range(first, last))
+                    continue
+                store.store_range(
+                    query.filter_key(),
+                    entries_to_table(result.entries),
+                    first,
+                    last,
+                    server_count=result.server_count,
+                    complete=not live,  # today keeps growing: never complete for good
+                )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return sorted(failed)
 
 
@@ -267,13 +257,19 @@ def _wants_progress(progress: bool | None) -> bool:
 
 
 @contextmanager
-def _progress_bar(show: bool) -> Iterator[Progress]:
-    """Yield a tqdm bar counting entries fetched, or None when silent."""
+def _progress_bar(show: bool) -> Iterator[OnPage | None]:
+    """Yield a thread-safe ``on_page`` that advances a tqdm bar of entries, or None."""
     if not show:
         yield None
         return
-    bar = tqdm(desc="audit-log entries", unit=" entries", unit_scale=True)
+    bar = tqdm(desc="audit-log entries", unit=" entries")
+    lock = threading.Lock()
+
+    def on_page(new: int) -> None:
+        with lock:
+            bar.update(new)
+
     try:
-        yield bar
+        yield on_page
     finally:
         bar.close()

@@ -420,3 +420,18 @@ def test_cache_dir_that_is_a_file_names_cache_dir_before_any_request(
     with pytest.raises(InvalidQuery, match="cache_dir"):
         load(server, cache_dir=tmp_path / "not-a-folder")
     assert stats.requests == 0
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+def test_progress_true_shows_a_bar_of_entries_and_false_is_silent(
+    server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = today() - dt.timedelta(days=5)
+    load_audit_logs(base_url=server.base_url, date_from=first, progress=True)
+    shown = capsys.readouterr().err
+    assert "audit-log entries" in shown
+    assert f"audit-log entries: {len(truth(server.org.entries, first))} entries" in shown
+    load_audit_logs(base_url=server.base_url, date_from=first, progress=False)
+    assert capsys.readouterr().err == ""

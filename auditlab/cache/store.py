@@ -163,14 +163,26 @@ def split_by_day(table: pa.Table, first: dt.date, last: dt.date) -> dict[dt.date
         return {}
     days = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
     days = np.where(np.isnat(days), np.datetime64(last), days)
-    low, high = np.datetime64(first), np.datetime64(last)
-    outside = int(((days < low) | (days > high)).sum())
-    if outside:
-        logger.warning("%d entries dated outside %s..%s were not cached", outside, first, last)
-    return {
-        value.astype(dt.date): compact_dictionaries(table.take(np.flatnonzero(days == value)))
-        for value in np.unique(days[(days >= low) & (days <= high)])
-    }
+    # Newest first already groups each day's rows; a stable sort keeps order within a day.
+    order = np.argsort(-days.astype(np.int64), kind="stable")
+    if not (order == np.arange(len(order))).all():
+        table, days = table.take(order), days[order]
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    ends = np.r_[starts[1:], len(days)]
+    result = {}
+    for start, end in zip(starts, ends, strict=True):
+        day = days[start].astype(dt.date)
+        if first <= day <= last:
+            result[day] = compact_dictionaries(table.slice(start, end - start))
+        else:
+            logger.warning(
+                "%d entries dated %s, outside %s..%s, were not cached",
+                end - start,
+                day,
+                first,
+                last,
+            )
+    return result
 
 
 def compact_dictionaries(table: pa.Table) -> pa.Table:
