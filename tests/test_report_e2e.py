@@ -254,3 +254,19 @@ def test_times_are_shown_in_the_report_time_zone(report: Report, sandbox) -> Non
     row = re.search(rf"<tr>(?:(?!</tr>).)*{incident.entry_ids[0]}.*?</tr>", report.html, re.S)
     assert at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M:%S") in row.group()
     assert at.strftime("%Y-%m-%d %H:%M:%S") not in row.group()
+
+
+def test_demo_writes_the_report_and_finds_every_planted_incident(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, cache = tmp_path / "out" / "report.html", tmp_path / "out" / "cache"
+    assert main(["demo", "--out", str(out), "--cache-dir", str(cache)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Report: {out.resolve()}" in printed
+    assert "7 of 7 planted incidents found." in printed
+    for kind in ("impossible_travel", "deletion_burst", "org_transferred"):
+        assert re.search(rf"found\s+{kind}\s", printed)
+    # The demo's sandbox makes a random key with this prefix; it reaches the kernel
+    # through the environment only.
+    assert "sk_sandbox_" not in printed and b"sk_sandbox_" not in out.read_bytes()
+    assert [p for p in cache.rglob("*") if p.is_file() and b"sk_sandbox_" in p.read_bytes()] == []
