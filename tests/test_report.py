@@ -165,8 +165,8 @@ def test_report_command_rejects_bad_options_before_running(
     assert main(["report", "--from", "2026-09-31", "--out", str(out)]) == 2
     assert main(["report", "--base-url", "http://example.com", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "tz 'Mars/Base'" in err and "actions: action 'nope'" in err
-    assert "date_from '2026-09-31'" in err and "must use https" in err
+    assert "--tz: tz 'Mars/Base'" in err and "--actions: action 'nope'" in err
+    assert "--from: date_from '2026-09-31'" in err and "--base-url: base_url" in err
     assert "Traceback" not in err
     assert sandbox.stats.requests == served and not out.exists()
 

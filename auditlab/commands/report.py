@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+from auditlab.errors import InvalidQuery
+
+if TYPE_CHECKING:
+    from auditlab.report import Scope
+
+# The option that sets each parameter, so an error names what the user typed.
+OPTIONS: dict[str, str] = {
+    "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--actions",
+    "tz": "--tz", "base_url": "--base-url",
+}  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,15 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check every option, write the report, print its path; return the exit status."""
-    from auditlab.report import Scope, write_report
+    from auditlab.report import write_report
 
-    scope = Scope.build(
-        args.org, date_from=args.date_from, date_to=args.date_to, actions=args.actions, tz=args.tz
-    )
-    if args.base_url is not None:
-        from auditlab.api.credentials import resolve_base_url
-
-        resolve_base_url(args.base_url)
+    scope = checked_scope(args)
     out = write_report(
         args.out,
         scope,
@@ -55,3 +61,25 @@ def run(args: argparse.Namespace) -> int:
     )
     print(out.resolve())
     return 0
+
+
+def checked_scope(args: argparse.Namespace) -> Scope:
+    """Return the report's scope from the options, or raise InvalidQuery naming the option."""
+    from auditlab.api.credentials import resolve_base_url
+    from auditlab.report import Scope
+
+    try:
+        if args.base_url is not None:
+            resolve_base_url(args.base_url)
+        return Scope.build(
+            args.org,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            actions=args.actions,
+            tz=args.tz,
+        )
+    except InvalidQuery as error:
+        option = OPTIONS.get(error.parameter or "", "")
+        raise InvalidQuery(
+            f"{option}: {error}" if option else str(error), parameter=error.parameter
+        ) from None

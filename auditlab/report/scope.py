@@ -88,7 +88,7 @@ def _check_actions(actions: Iterable[str] | str | None) -> tuple[str, ...]:
         try:
             Query.build(action=action)
         except InvalidQuery as error:
-            raise InvalidQuery(f"actions: {error}", parameter="actions") from None
+            raise InvalidQuery(str(error), parameter="actions") from None
     return tuple(dict.fromkeys(chosen))
 
 
