@@ -8,6 +8,11 @@ import pyarrow as pa
 from auditlab.frame.schema import COLUMN_NAMES, SCHEMA
 
 _DTYPES = {pa.bool_(): pd.BooleanDtype()}
+# SCHEMA with its text columns as large_string, the form pandas keeps text in:
+# a table read in this form (e.g. from the cache) converts without copying its text.
+LARGE_TEXT_SCHEMA = pa.schema(
+    [f.with_type(pa.large_string()) if f.type == pa.string() else f for f in SCHEMA]
+)
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
@@ -23,7 +28,7 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     >>> str(df["created_at"].dtype), str(df["action"].dtype), str(df["date"].iloc[0])
     ('datetime64[us, UTC]', 'category', '2026-10-14 00:00:00')
     """
-    if table.schema != SCHEMA:
+    if table.schema != SCHEMA and table.schema != LARGE_TEXT_SCHEMA:
         table = table.select(list(COLUMN_NAMES)).cast(SCHEMA)
     return table.to_pandas(date_as_object=False, types_mapper=_DTYPES.get, split_blocks=True)
 
