@@ -47,7 +47,7 @@ from auditlab.cache.plan import SyncPlan, day_range, plan_sync
 from auditlab.cache.store import OrgCache
 from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
 from auditlab.frame import entries_to_table, table_to_frame
-from auditlab.frame.schema import SCHEMA
+from auditlab.frame.convert import LARGE_TEXT_SCHEMA
 
 logger = logging.getLogger("auditlab")
 
@@ -132,6 +132,8 @@ def sync(
 ) -> pa.Table:
     """Return the query's rows as an Arrow table, newest first, fetching what the cache lacks.
 
+    The table has ``LARGE_TEXT_SCHEMA`` (``SCHEMA`` with large_string text).
+
     The engine of ``load_audit_logs``, for callers that bring their own
     client (e.g. with another retry policy); ``fingerprint`` is
     ``key_fingerprint(key, base_url)`` of the client's key.
@@ -139,7 +141,7 @@ def sync(
     today = today or dt.datetime.now(dt.UTC).date()
     last = min(query.date_to or today, today)
     if query.date_from is not None and query.date_from > last:
-        return SCHEMA.empty_table()
+        return LARGE_TEXT_SCHEMA.empty_table()
     folder = resolve_org_folder(
         root, fingerprint, query.org_id, lambda: _newest_entry(client, query.org_id)
     )
@@ -147,7 +149,7 @@ def sync(
     filters = query.filter_key()
     first = query.date_from or _history_start(client, store, query, today, refresh)
     if first > last:
-        return SCHEMA.empty_table()
+        return LARGE_TEXT_SCHEMA.empty_table()
     plan = plan_sync(first, last, today, store.states(filters), refresh=refresh)
     failed = _fetch(client, store, query, plan, progress)
     if failed:

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from auditlab.cache.files import private_folder, write_atomic
 from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
 from auditlab.cache.plan import TreeState, day_range
+from auditlab.frame.convert import LARGE_TEXT_SCHEMA
 from auditlab.frame.schema import SCHEMA
 
 logger = logging.getLogger("auditlab")
@@ -130,6 +131,9 @@ class OrgCache:
     def read(self, sources: Mapping[dt.date, str], filters: dict[str, str]) -> pa.Table:
         """Return the cached rows of the given days, newest first, filtered by filters.
 
+        The table has ``LARGE_TEXT_SCHEMA`` (``SCHEMA`` with large_string text),
+        ready for ``table_to_frame``.
+
         ``sources`` maps each day to the tree holding it (as ``plan_sync``
         gives). Rows from the unfiltered tree are filtered locally, as the
         server would have; each day's part is already newest first and a
@@ -144,9 +148,10 @@ class OrgCache:
             if record is not None and record.rows:
                 paths.append(str(self.part_path(sources[day], day)))
         if not paths:
-            return SCHEMA.empty_table()
+            return LARGE_TEXT_SCHEMA.empty_table()
         # Days fetched under the filter already match it, so one filter fits all parts.
-        dataset = ds.dataset(paths, schema=SCHEMA, format="parquet")
+        # Text is read as large_string, as pandas keeps it: no copy on the way to pandas.
+        dataset = ds.dataset(paths, schema=LARGE_TEXT_SCHEMA, format="parquet")
         if not filters:
             return dataset.to_table()
         return compact_dictionaries(dataset.to_table(filter=filter_expression(filters)))
