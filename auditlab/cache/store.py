@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from auditlab.cache.files import private_folder, write_atomic
+from auditlab.cache.files import write_atomic
 from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
 from auditlab.cache.plan import TreeState, day_range
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
@@ -52,7 +51,6 @@ class OrgCache:
         self.root = root
         self.folder = root / f"org={org_folder}"
         self.manifest_path = self.folder / MANIFEST_NAME
-        self._lock = threading.Lock()
 
     def manifest(self) -> Manifest:
         """Return the manifest as it is on disk now."""
@@ -69,12 +67,11 @@ class OrgCache:
     def states(self, filters: dict[str, str]) -> dict[str, TreeState]:
         """Return the unfiltered tree's state, then the filter's own (if it has a filter)."""
         manifest = self.manifest()
-        keys = dict.fromkeys((UNFILTERED, filter_fingerprint(filters)))
-        return {
-            key: manifest.trees[key].state(self.tree_folder(key)) if key in manifest.trees
-            else TreeState()
-            for key in keys
-        }  # fmt: skip
+        states = {}
+        for key in dict.fromkeys((UNFILTERED, filter_fingerprint(filters))):
+            tree = manifest.trees.get(key)
+            states[key] = tree.state(self.tree_folder(key)) if tree else TreeState()
+        return states
 
     def store_range(
         self,
@@ -112,21 +109,18 @@ class OrgCache:
                 sha256=sha256,
                 size=size,
             )
-        with self._lock:
-            manifest = self.manifest()
-            manifest.tree(filters).days.update(records)
-            manifest.save(self.manifest_path)
+        manifest = self.manifest()
+        manifest.tree(filters).days.update(records)
+        manifest.save(self.manifest_path)
         for day in day_range(first, last):
             if day not in by_day:
                 self.part_path(key, day).unlink(missing_ok=True)
 
     def set_start(self, filters: dict[str, str], start: dt.date) -> None:
         """Record that the filter's tree holds no entry before start."""
-        with self._lock:
-            private_folder(self.folder)
-            manifest = self.manifest()
-            manifest.tree(filters).start = start.isoformat()
-            manifest.save(self.manifest_path)
+        manifest = self.manifest()
+        manifest.tree(filters).start = start.isoformat()
+        manifest.save(self.manifest_path)
 
     def read(self, sources: Mapping[dt.date, str], filters: dict[str, str]) -> pa.Table:
         """Return the cached rows of the given days, newest first, filtered by filters.
