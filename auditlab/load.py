@@ -128,7 +128,6 @@ def sync(
     *,
     refresh: bool = False,
     progress: bool = False,
-    today: dt.date | None = None,
 ) -> pa.Table:
     """Return the query's rows as an Arrow table, newest first, fetching what the cache lacks.
 
@@ -138,7 +137,7 @@ def sync(
     client (e.g. with another retry policy); ``fingerprint`` is
     ``key_fingerprint(key, base_url)`` of the client's key.
     """
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(dt.UTC).date()
     last = min(query.date_to or today, today)
     if query.date_from is not None and query.date_from > last:
         return LARGE_TEXT_SCHEMA.empty_table()
