@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import stat
 from pathlib import Path
 
@@ -118,21 +119,25 @@ def _span(first: dt.date, last: dt.date) -> list[dt.date]:
 # --- the store ---------------------------------------------------------------------------
 
 
+def stored(root: Path, org_table: pa.Table, first: str, last: str) -> tuple[OrgCache, pa.Table]:
+    """Return a store holding the org's unfiltered rows of first..last, and those rows."""
+    store = OrgCache(root, "org_test")
+    rows = rows_between(org_table, day(first), day(last))
+    store.store_range({}, rows, day(first), day(last), server_count=rows.num_rows, complete=True)
+    return store, rows
+
+
 def test_stored_range_reads_back_exactly_newest_first(tmp_path: Path, org_table: pa.Table) -> None:
-    store = OrgCache(tmp_path, "org_test")
     first, last = day("2026-10-08"), day("2026-10-19")
-    expected = rows_between(org_table, first, last)
-    store.store_range({}, expected, first, last, server_count=expected.num_rows, complete=True)
+    store, expected = stored(tmp_path, org_table, "2026-10-08", "2026-10-19")
     got = store.read(dict.fromkeys(_span(first, last), UNFILTERED), {})
     assert same_rows(got, expected) and got.schema == LARGE_TEXT_SCHEMA
     assert store.states({})[UNFILTERED].complete == frozenset(_span(first, last))
 
 
 def test_unfiltered_days_are_filtered_locally(tmp_path: Path, org_table: pa.Table) -> None:
-    store = OrgCache(tmp_path, "org_test")
     first, last = day("2026-10-01"), day("2026-10-19")
-    rows = rows_between(org_table, first, last)
-    store.store_range({}, rows, first, last, server_count=rows.num_rows, complete=True)
+    store, rows = stored(tmp_path, org_table, "2026-10-01", "2026-10-19")
     user = rows.column("user_id").drop_null()[0].as_py()
     filters = {"action": "assistant.updated", "user_id": user}
     got = store.read(dict.fromkeys(_span(first, last), UNFILTERED), filters)
@@ -175,10 +180,7 @@ def test_filtered_range_lives_apart_from_the_unfiltered_tree(
 def test_a_day_whose_part_is_gone_or_changed_is_no_longer_trusted(
     tmp_path: Path, org_table: pa.Table
 ) -> None:
-    store = OrgCache(tmp_path, "org_test")
-    first, last = day("2026-10-17"), day("2026-10-19")
-    rows = rows_between(org_table, first, last)
-    store.store_range({}, rows, first, last, server_count=rows.num_rows, complete=True)
+    store, _ = stored(tmp_path, org_table, "2026-10-17", "2026-10-19")
     store.part_path(UNFILTERED, day("2026-10-17")).unlink()
     with store.part_path(UNFILTERED, day("2026-10-18")).open("ab") as part:
         part.write(b"x")
@@ -188,12 +190,8 @@ def test_a_day_whose_part_is_gone_or_changed_is_no_longer_trusted(
 def test_manifest_records_count_range_time_and_content_hash(
     tmp_path: Path, org_table: pa.Table
 ) -> None:
-    import hashlib
-
-    store = OrgCache(tmp_path, "org_test")
-    first, last = day("2026-10-18"), day("2026-10-19")
-    rows = rows_between(org_table, first, last)
-    store.store_range({}, rows, first, last, server_count=rows.num_rows, complete=True)
+    first = day("2026-10-18")
+    store, rows = stored(tmp_path, org_table, "2026-10-18", "2026-10-19")
     record = Manifest.load(store.manifest_path, "org_test").trees[UNFILTERED].days["2026-10-18"]
     part = store.part_path(UNFILTERED, first).read_bytes()
     assert record.sha256 == hashlib.sha256(part).hexdigest() and record.size == len(part)
@@ -208,10 +206,8 @@ def test_manifest_records_count_range_time_and_content_hash(
 
 def test_cache_files_are_0600_and_folders_0700(tmp_path: Path, org_table: pa.Table) -> None:
     root = tmp_path / "cache"
-    store = OrgCache(root, "org_test")
-    first, last = day("2026-10-18"), day("2026-10-19")
-    rows = rows_between(org_table, first, last)
-    store.store_range({}, rows, first, last, server_count=rows.num_rows, complete=True)
+    first = day("2026-10-18")
+    store, rows = stored(root, org_table, "2026-10-18", "2026-10-19")
     store.store_range({"action": "chat.deleted"}, rows.slice(0, 0), first, first,
                       server_count=0, complete=True)  # fmt: skip
     resolve_org_folder(root, "f" * 24, "c", lambda: {"org": {"id": "org_test"}})
