@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 import os
@@ -380,6 +381,11 @@ def test_sync_killed_midway_resumes_without_refetching_completed_days(
         child.wait()
         done = {dt.date.fromisoformat(day) for day in complete_days(manifest)}
         assert 0 < len(done) < 70, "kill the child after some days, before all of them"
+        records = orjson.loads(manifest.read_bytes())["trees"]["all"]["days"]
+        for day in done:  # every part the manifest names is whole
+            part = manifest.parent / f"day={day}" / "part-0.parquet"
+            digest = hashlib.sha256(part.read_bytes()).hexdigest() if part.exists() else None
+            assert digest == records[day.isoformat()]["sha256"]
         server.stats.reset()
         df = load(server)
         assert queried_days(server.stats).isdisjoint(done)
