@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 from conftest import PLANTED_KEY, files_containing_key
 
+import auditlab
 from auditlab import load_audit_logs
 from auditlab.api.client import InventClient
 from auditlab.api.query import Query
@@ -30,7 +31,7 @@ from auditlab.api.ratelimit import RateLimiter
 from auditlab.api.retry import RetryPolicy
 from auditlab.cache.orgs import key_fingerprint
 from auditlab.cache.plan import day_range
-from auditlab.errors import FetchIncomplete, InvalidQuery
+from auditlab.errors import FetchIncomplete, InvalidQuery, NotFound
 from auditlab.frame import entries_to_table, table_to_frame
 from auditlab.frame.schema import COLUMN_NAMES
 from auditlab.load import sync
@@ -266,6 +267,23 @@ def test_two_orgs_behind_c_sharing_one_cache_folder_never_see_each_other(
     assert folders == ["org=org_alpha", "org=org_beta"]
 
 
+def test_explicit_org_id_shares_the_cache_of_c_after_one_lookup(server: Any, stats: Any) -> None:
+    load(server)
+    stats.reset()
+    df = load(server, org_id=server.org.org_id)
+    lookups = [q for q in stats.queries if "from=" not in q]
+    assert len(lookups) == 1 and queried_days(stats) == {today()}
+    assert_same(df, truth(server.org.entries))
+
+
+def test_an_org_the_key_cannot_see_raises_not_found_and_caches_nothing(
+    server: Any, private_cache_dir: Path
+) -> None:
+    with pytest.raises(NotFound, match="org_elsewhere"):
+        load(server, org_id="org_elsewhere")
+    assert not list(private_cache_dir.glob("org=*"))
+
+
 # --- a misbehaving server ----------------------------------------------------------------
 
 
@@ -275,6 +293,17 @@ def test_exact_through_server_errors_and_cut_bodies(private_cache_dir: Path) -> 
         df = sync_frame(server, private_cache_dir)
         assert server.stats.server_errors > 0 and server.stats.cuts > 0
         assert_same(df, truth(server.org.entries))
+
+
+def test_unknown_actions_and_extra_fields_survive_the_cache(private_cache_dir: Path) -> None:
+    with serve(api_key=PLANTED_KEY, seed=12, days=14, rate_limit=None, chaos=0.05) as server:
+        df = sync_frame(server, private_cache_dir)
+        again = sync_frame(server, private_cache_dir)
+        expected = truth(server.org.entries)
+    assert expected["extra_fields"].notna().any()
+    assert not set(expected["action"].dropna()) <= set(auditlab.ACTIONS)
+    assert_same(df, expected)
+    assert_same(again, expected)
 
 
 class FakeClock:
@@ -352,6 +381,7 @@ def test_fetch_incomplete_names_the_days_and_keeps_what_was_completed(
 
 RESUMABLE = """
 import sys
+import auditlab
 from auditlab import load_audit_logs
 load_audit_logs(base_url=sys.argv[1], progress=False, max_concurrency=1)
 """
