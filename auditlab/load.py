@@ -77,8 +77,12 @@ def load_audit_logs(
     from ``api_key``, else ``INVENT_API_KEY``, else a ``.env`` file; the cache
     from ``cache_dir``, else ``AUDITLAB_CACHE_DIR``, else the user cache dir.
     Complete past days are read from the cache, today is fetched every time;
-    ``refresh=True`` fetches every day again. Columns are exactly
-    ``auditlab.SCHEMA``'s; the index runs 0..n-1.
+    ``refresh=True`` fetches every day again. Without ``date_from`` the whole
+    history is loaded (its first day is found once and remembered); a
+    ``date_to`` after today means today. Columns are exactly
+    ``auditlab.SCHEMA``'s; the index runs 0..n-1. Raises ``InvalidQuery``
+    (before any request) for bad input and ``FetchIncomplete`` naming the days
+    the server would not give completely (the rest stays cached).
 
     >>> from auditlab.sandbox import serve
     >>> import tempfile
