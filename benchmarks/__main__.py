@@ -68,17 +68,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the results (benchmarks/results.md)")  # fmt: skip
     args = parser.parse_args(argv)
     measures = plan(args.quick, args.runs)
-    figures = []
-    for number in args.only or sorted(TITLES):
-        print(f"measuring figure {number}: {TITLES[number]}", file=sys.stderr, flush=True)
-        figures.append(measures[number]())
     command = "make bench" if not (args.quick or args.only) else "python -m benchmarks " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
-    text = write_results(args.output, figures, command)
-    if not args.quick:
-        update_headlines(ROOT / "README.md", figures)
-    print(text)
+    for number in args.only or sorted(TITLES):
+        print(f"measuring figure {number}: {TITLES[number]}", file=sys.stderr, flush=True)
+        figure = measures[number]()
+        # Written figure by figure, so a long run stopped midway keeps what it measured.
+        write_results(args.output, [figure], command)
+        if not args.quick:
+            update_headlines(ROOT / "README.md", [figure])
+        print(figure.markdown(), flush=True)
     return 0
 
 

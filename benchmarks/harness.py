@@ -172,8 +172,8 @@ def update_headlines(readme: Path, figures: Iterable[Figure]) -> None:
     readme.write_text(head + HEADLINE_START + "\n" + "\n".join(table) + "\n" + HEADLINE_END + tail)
 
 
-def write_results(path: Path, figures: Iterable[Figure], command: str) -> str:
-    """Write results.md and return its text; figures not measured now keep their section."""
+def write_results(path: Path, figures: Iterable[Figure], command: str) -> None:
+    """Write results.md; figures not measured now keep their earlier section."""
     sections = _sections(path.read_text()) if path.exists() else {}
     sections.update({figure.number: figure.markdown() for figure in figures})
     text = "\n".join([
@@ -188,7 +188,6 @@ def write_results(path: Path, figures: Iterable[Figure], command: str) -> str:
         *(sections[number] for number in sorted(sections)),
     ])  # fmt: skip
     path.write_text(text)
-    return text
 
 
 def _sections(text: str) -> dict[int, str]:

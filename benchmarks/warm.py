@@ -7,6 +7,7 @@ from functools import partial
 
 from benchmarks.data import DAYS, ENTRIES_AT_SCALE_1
 from benchmarks.harness import Figure, alternate
+from benchmarks.sync import NO_LIMIT
 
 SIZES = (100_000, 1_000_000)
 TARGET_SECONDS_1M = 1.5
@@ -28,7 +29,7 @@ def warm_load(sizes: tuple[int, ...] = SIZES, runs: int = 3) -> Figure:
         ):
             load = partial(
                 load_audit_logs, api_key=server.api_key, base_url=server.base_url,
-                cache_dir=cache, progress=False,
+                cache_dir=cache, progress=False, rate_limit=NO_LIMIT,
             )  # fmt: skip
             entries = len(load())
             matching = len(load(action=FILTER_ACTION))
