@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import duckdb
+import httpx
 import orjson
 import pandas as pd
 import pytest
@@ -358,23 +359,44 @@ def by_time_then_id(df: pd.DataFrame) -> pd.DataFrame:
     return categories_as_text(ordered)
 
 
-def test_fetch_incomplete_names_the_days_and_keeps_what_was_completed(
+class FailAfter(httpx.BaseTransport):
+    """Real HTTP to the sandbox; after ``after`` requests the sandbox answers only 5xx."""
+
+    def __init__(self, server: Any, after: int) -> None:
+        self.server, self.after, self.sent = server, after, 0
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.sent > self.after:
+            self.server.server.knobs = replace(self.server.server.knobs, fault_rate=1.0)
+        return self.inner.handle_request(request)
+
+
+def test_fetch_incomplete_names_the_days_and_keeps_the_runs_it_completed(
     private_cache_dir: Path,
 ) -> None:
-    first, middle = today() - dt.timedelta(days=15), today() - dt.timedelta(days=8)
+    first = today() - dt.timedelta(days=40)
+    newest_month = (today() - dt.timedelta(days=31), yesterday())  # the first run fetched
     quick = RetryPolicy(max_attempts=2, jitter=False, sleep=lambda seconds: None)
-    with serve(api_key=PLANTED_KEY, seed=10, days=20, rate_limit=None) as server:
-        sync_frame(server, private_cache_dir, retry=quick, date_from=first, date_to=middle)
-        server.server.knobs = replace(server.server.knobs, fault_rate=1.0)
-        with pytest.raises(FetchIncomplete) as caught:
-            sync_frame(server, private_cache_dir, retry=quick, date_from=first)
-        missing = list(day_range(middle + dt.timedelta(days=1), today()))
+    with serve(api_key=PLANTED_KEY, seed=10, days=50, rate_limit=None) as server:
+        month = truth(server.org.entries, *newest_month)
+        # one request finds the org, then the newest month's pages; runs go one at a time
+        transport = FailAfter(server, 1 + math.ceil(len(month) / 100))
+        client = InventClient(
+            PLANTED_KEY, server.base_url, retry=quick, transport=transport, max_concurrency=1
+        )
+        fingerprint = key_fingerprint(PLANTED_KEY, server.base_url)
+        with client, pytest.raises(FetchIncomplete) as caught:
+            sync(client, Query.build(date_from=first), private_cache_dir, fingerprint)
+        missing = [*day_range(first, newest_month[0] - dt.timedelta(days=1)), today()]
         assert list(caught.value.days) == missing
-        assert f"{missing[0].isoformat()}..{today().isoformat()}" in str(caught.value)
+        assert f"{first}..{missing[-2]}, {today()})" in str(caught.value)
         assert PLANTED_KEY not in str(caught.value)
+
         server.server.knobs = replace(server.server.knobs, fault_rate=0.0)
         server.stats.reset()
-        df = sync_frame(server, private_cache_dir, retry=quick, date_from=first)
+        df = sync_frame(server, private_cache_dir, date_from=first)
         assert queried_days(server.stats) == set(missing)
         assert_same(df, truth(server.org.entries, first))
 
