@@ -174,10 +174,11 @@ def _page_batches(bodies: Iterable[bytes]) -> Iterator[pa.RecordBatch]:
 def pages_to_table(bodies: Iterable[bytes]) -> pa.Table:
     """Return the table of raw JSON-array response bodies, in page order.
 
-    Each body is decoded once (a body of exactly the documented shape by the
-    fast path of ``typed``, any other by orjson); entries are built in batches
-    of ``BATCH_ROWS``, so peak memory stays near the table itself. Raises ``APIError`` if a body
-    is not a JSON array. Equal to ``entries_to_table`` of the pages' entries.
+    A body of exactly the documented shape is decoded once, by the fast path
+    of ``typed``; any other is then parsed by orjson and built the general
+    way. Entries are built in batches of ``BATCH_ROWS``, so peak memory stays
+    near the table itself. Raises ``APIError`` if a body is not a JSON array.
+    Equal to ``entries_to_table`` of the pages' entries.
 
     >>> pages_to_table([b'[{"id": "alog_1", "action": "chat.deleted"}]']).num_rows
     1
