@@ -13,9 +13,12 @@ How a call runs:
    filter's tree holds it complete; the missing past days are fetched as
    contiguous runs, one query each (a month at most), pages concurrently;
    today is fetched on its own with live reconciliation, every time.
-5. Each run is written day by day as soon as it reconciles. If any run cannot
-   be completed, the others stay cached and ``FetchIncomplete`` names the
-   missing days: nothing partial is returned as if whole.
+5. Each run is built straight from its raw pages and written day by day, in
+   its own thread, as soon as it reconciles; the cached days are read while
+   the rest is on the wire, and the rows just written are returned as they
+   were written, not read back. If any run cannot be completed, the others
+   stay cached and ``FetchIncomplete`` names the missing days: nothing
+   partial is returned as if whole.
 """
 
 from __future__ import annotations
@@ -37,22 +40,23 @@ from tqdm.auto import tqdm
 
 from auditlab.api.client import InventClient
 from auditlab.api.credentials import resolve_api_key, resolve_base_url
-from auditlab.api.paging import FetchResult, OnPage
+from auditlab.api.paging import OnPage
 from auditlab.api.query import Query, parse_date
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.cache.files import cache_root
-from auditlab.cache.manifest import filter_fingerprint
 from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
 from auditlab.cache.plan import SyncPlan, day_range, plan_sync
 from auditlab.cache.store import OrgCache
 from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
-from auditlab.frame import entries_to_table, table_to_frame
+from auditlab.frame import pages_to_table, table_to_frame
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
 
 logger = logging.getLogger("auditlab")
 
 # Runs fetched at once; see _fetch.
-RUNS_IN_FLIGHT = 2
+RUNS_IN_FLIGHT = 3
+
+Run = tuple[dt.date, dt.date]  # inclusive (first, last) days
 
 
 def load_audit_logs(
@@ -157,16 +161,29 @@ def sync(
     if first > last:
         return LARGE_TEXT_SCHEMA.empty_table()
     plan = plan_sync(first, last, today, store.states(filters), refresh=refresh)
-    failed = _fetch(client, store, query, plan, progress)
+    # The cached days are read while the missing ones are on the wire.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        cached = reader.submit(_read_local, store, plan, filters)
+        fetched, failed = _fetch(client, store, query, plan, progress)
+        parts = fetched | cached.result()
     if failed:
         raise FetchIncomplete(
             f"could not fetch every day of org {query.org_id!r} completely; "
             "the days that were completed are cached, call again to resume",
             days=failed,
         )
-    own = filter_fingerprint(filters)
-    sources = dict(plan.local) | dict.fromkeys(plan.missing, own)
-    return store.read(sources, filters)
+    tables = [parts[run] for run in sorted(parts, reverse=True) if parts[run].num_rows]
+    if not tables:
+        return LARGE_TEXT_SCHEMA.empty_table()
+    return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
+
+
+def _read_local(store: OrgCache, plan: SyncPlan, filters: dict[str, str]) -> dict[Run, pa.Table]:
+    """Return the cached rows of each run of days the plan answers locally, newest first."""
+    return {
+        (first, last): store.read({day: plan.local[day] for day in day_range(first, last)}, filters)
+        for first, last in plan.local_runs
+    }
 
 
 def _newest_entry(client: InventClient, org_id: str) -> dict[str, Any] | None:
@@ -194,9 +211,9 @@ def _history_start(
     count = client.fetch_page(past, 1, take=1).count
     start = today
     if count:
-        oldest = client.fetch_page(past, count, take=1).entries
-        stamp = oldest[0].get("created_at") if oldest else None
-        if not isinstance(stamp, str):
+        oldest = client.fetch_page(past, count, take=1).keys
+        stamp = oldest[0].created_at if oldest else None
+        if stamp is None:
             raise APIError("the oldest audit-log entry came back without a created_at")
         start = parse_date(stamp[:10], "created_at") or today
     store.set_start(filters, start)
@@ -205,25 +222,42 @@ def _history_start(
 
 def _fetch(
     client: InventClient, store: OrgCache, query: Query, plan: SyncPlan, progress: bool
-) -> list[dt.date]:
+) -> tuple[dict[Run, pa.Table], list[dt.date]]:
     """Fetch every run of the plan and today, caching each as it completes.
 
-    Returns the days that could not be completed. Two runs go at once (the
-    client bounds the requests in flight), so a run's last pages overlap the
-    next run's first, and runs finish one after another: each is built and
-    written while the next is still on the wire, not all together at the end.
+    Returns the rows of each run fetched (as ``store_range`` wrote them) and
+    the days that could not be completed. Two runs go at once (the client
+    bounds the requests in flight), so a run's last pages overlap the next
+    run's first, and each run is built and written in its own thread while
+    the other is still on the wire, not all together at the end.
     """
     jobs = [(first, last, False) for first, last in plan.runs]
     if plan.today:
         jobs.append((plan.today, plan.today, True))
     if not jobs:
-        return []
+        return {}, []
+    filters = query.filter_key()
+    fetched: dict[Run, pa.Table] = {}
     failed: list[dt.date] = []
     with _progress_bar(progress) as on_page:
 
-        def fetch(first: dt.date, last: dt.date, live: bool) -> FetchResult:
+        def fetch(first: dt.date, last: dt.date, live: bool) -> pa.Table | None:
             logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
-            return client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
+            result = client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
+            if not result.complete:
+                logger.warning(
+                    "%s..%s did not reconcile: %d unique entries, the server counts %d",
+                    first, last, len(result.rows), result.server_count,
+                )  # fmt: skip
+                return None
+            return store.store_range(
+                filters,
+                pages_to_table(result.bodies, result.rows),
+                first,
+                last,
+                server_count=result.server_count,
+                complete=not live,  # today keeps growing: never complete for good
+            )
 
         pool = ThreadPoolExecutor(
             max_workers=min(len(jobs), RUNS_IN_FLIGHT, client.max_concurrency)
@@ -231,31 +265,19 @@ def _fetch(
         try:
             futures = {pool.submit(fetch, *job): job for job in jobs}
             for future in as_completed(futures):
-                first, last, live = futures[future]
+                first, last, _ = futures[future]
                 try:
-                    result = future.result()
+                    table = future.result()
                 except RetriesExhausted as error:
                     logger.warning("%s..%s not fetched: %s", first, last, error)
+                    table = None
+                if table is None:
                     failed.extend(day_range(first, last))
-                    continue
-                if not result.complete:
-                    logger.warning(
-                        "%s..%s did not reconcile: %d unique entries, the server counts %d",
-                        first, last, len(result.entries), result.server_count,
-                    )  # fmt: skip
-                    failed.extend(day_range(first, last))
-                    continue
-                store.store_range(
-                    query.filter_key(),
-                    entries_to_table(result.entries),
-                    first,
-                    last,
-                    server_count=result.server_count,
-                    complete=not live,  # today keeps growing: never complete for good
-                )
+                else:
+                    fetched[first, last] = table
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    return sorted(failed)
+    return fetched, sorted(failed)
 
 
 def _wants_progress(progress: bool | None) -> bool:

@@ -30,12 +30,11 @@ class MovingLog:
         with self._lock:
             self.reads.append(number)
             start = (number - 1) * self.take
-            answer = Page(
-                list(self.entries[start : start + self.take]),
+            answer = Page.of(
+                self.entries[start : start + self.take],
                 count=len(self.entries),
                 page=number,
                 take=self.take,
-                size=0,
             )
             newest = len(self.entries)
             for n in range(newest + 1, newest + 1 + self.arrivals):
@@ -143,3 +142,50 @@ def test_live_on_page_reports_new_entries_only() -> None:
     added: list[int] = []
     result = fetch_live(log.page, on_page=added.append)
     assert sum(added) == len(result.entries)
+
+
+def test_page_keys_skip_items_that_are_not_objects_and_ids_that_are_not_text() -> None:
+    body = b'[{"id": "alog_2", "created_at": "2026-10-14T08:00:01Z"}, 7, {"id": 5}, null]'
+    page = Page.from_body(body, count=4, page=1, take=4)
+    assert [(key.id, key.created_at) for key in page.keys] == [
+        ("alog_2", "2026-10-14T08:00:01Z"),
+        (None, None),
+    ]
+    assert page.length == 4 and not page.is_short
+    assert page.entries == [{"id": "alog_2", "created_at": "2026-10-14T08:00:01Z"}, {"id": 5}]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [(b'[{"id": "alog_1"}', ValueError), (b'{"id": "alog_1"}', TypeError), (b"", ValueError)],
+    ids=["cut short", "an object", "empty"],
+)
+def test_page_of_a_body_that_is_not_a_json_array_raises(body: bytes, error: type) -> None:
+    with pytest.raises(error):
+        Page.from_body(body, count=1, page=1, take=100)
+
+
+def test_rows_number_the_objects_of_the_kept_bodies_and_drop_doubles() -> None:
+    first = Page.of([{"id": "c"}, {"id": "b"}], count=4, page=1, take=2)
+    second = Page.of([{"id": "b"}, {"id": "a"}], count=4, page=2, take=2)
+    result = fetch_stable({1: first, 2: second}.__getitem__)
+    assert result.rows == [0, 1, 3] and result.bodies == [first.body, second.body]
+    assert ids(result.entries) == ["c", "b", "a"]
+    assert not result.complete  # 3 unique entries, the server counts 4
+
+
+def test_a_page_that_brings_no_new_entry_is_not_kept() -> None:
+    first = Page.of([{"id": "b"}, {"id": "a"}], count=4, page=1, take=2)
+    again = Page.of([{"id": "b"}, {"id": "a"}], count=4, page=2, take=2)
+    result = fetch_stable({1: first, 2: again}.__getitem__)
+    assert result.pages == [first] and result.rows == [0, 1]
+
+
+def test_live_rows_put_the_newcomers_of_a_later_pass_first() -> None:
+    log = MovingLog(150, arrivals=1)
+    result = fetch_live(log.page)
+    assert result.complete and log.reads == [1, 2, 1]
+    # rows 0-99 are page 1, 100-150 page 2 (one entry pushed over), 151- the second page 1,
+    # whose first two entries are the two newcomers
+    assert len(result.pages) == 3 and result.rows[:3] == [151, 152, 0]
+    assert ids(result.entries) == ids(log.entries[1:])

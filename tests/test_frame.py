@@ -306,6 +306,15 @@ def test_pages_equal_entries_across_batches(
     assert from_pages.column("action_category").to_pylist()[3:6] == ["api_key", "member", "vault"]
 
 
+def test_rows_pick_and_order_the_entries_of_all_bodies(body: bytes, entries: list[dict]) -> None:
+    # rows number the objects of every body one after another; an item not an object has none
+    second = orjson.dumps([7, entries[2], entries[0]])
+    table = pages_to_table([body, second], rows=[4, 0, 2])
+    assert table.schema == entries_to_table(entries).schema
+    assert table.to_pylist() == entries_to_table([entries[0], entries[0], entries[2]]).to_pylist()
+    assert pages_to_table([body], rows=[0, 1, 2]).equals(pages_to_table([body]))
+
+
 def test_frame_from_a_table_read_back_without_dictionaries_is_conformed(body: bytes) -> None:
     table = pages_to_table([body])
     plain = table.cast(pa.schema([pa.field(f.name, pa.string()) if f.type == CATEGORY else f

@@ -153,6 +153,17 @@ def test_past_range_loaded_twice_costs_no_request_the_second_time(server: Any, s
     assert_same(df, truth(server.org.entries, first, last))
 
 
+def test_cached_days_between_fetched_runs_come_back_in_order(server: Any, stats: Any) -> None:
+    middle = (today() - dt.timedelta(days=12), today() - dt.timedelta(days=3))
+    load(server, date_from=middle[0], date_to=middle[1])
+    stats.reset()
+    first = today() - dt.timedelta(days=20)
+    df = load(server, date_from=first)
+    fetched = set(day_range(first, today())) - set(day_range(*middle))
+    assert queried_days(stats) == fetched
+    assert_same(df, truth(server.org.entries, first))
+
+
 def test_refresh_fetches_every_day_again(server: Any, stats: Any) -> None:
     first = today() - dt.timedelta(days=10)
     load(server, date_from=first)

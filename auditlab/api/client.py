@@ -12,6 +12,8 @@ running event loop.
 
 from __future__ import annotations
 
+import functools
+import ssl
 import threading
 from dataclasses import replace
 from types import TracebackType
@@ -99,6 +101,7 @@ class InventClient:
             auth=_BearerAuth(self._key),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout),
+            verify=_tls_context(),
             limits=httpx.Limits(
                 max_connections=max_concurrency, max_keepalive_connections=max_concurrency
             ),
@@ -208,25 +211,21 @@ class InventClient:
         if status != 200:
             raise self._error(response, path, org_id)
         try:
-            entries = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise Transient(
-                f"a body that is not JSON (HTTP {status}, {len(response.content)} bytes)",
-                status=status,
-            ) from None
-        if not isinstance(entries, list):
-            raise APIError(
-                f"GET {path} answered a JSON {type(entries).__name__}, not the array of entries",
-                status_code=status,
-            )
-        try:
             count = int(response.headers[COUNT_HEADER])
         except (KeyError, ValueError):
             raise APIError(
                 f"GET {path} answered without a whole-number {COUNT_HEADER} header",
                 status_code=status,
             ) from None
-        return Page(entries, count, page, take, len(response.content))
+        try:
+            return Page.from_body(response.content, count=count, page=page, take=take)
+        except ValueError:
+            raise Transient(
+                f"a body that is not JSON (HTTP {status}, {len(response.content)} bytes)",
+                status=status,
+            ) from None
+        except TypeError as error:
+            raise APIError(f"GET {path} answered {error}", status_code=status) from None
 
     def _error(self, response: httpx.Response, path: str, org_id: str) -> APIError | InvalidQuery:
         """Return the exception for a non-retryable answer, with the server's message."""
@@ -267,6 +266,15 @@ class InventClient:
         text = body if isinstance(body, str) else orjson.dumps(body).decode()
         text = text.strip() or response.reason_phrase
         return self._key.scrub(text)[:SERVER_MESSAGE_LIMIT], parameter
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Return the process's one TLS context, as httpx would make it (its CA bundle, env).
+
+    Loading the CA bundle costs about 20 ms, which every client would pay again.
+    """
+    return httpx.create_ssl_context()
 
 
 class _BearerAuth(httpx.Auth):

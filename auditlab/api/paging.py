@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 Entry = dict[str, Any]
 OnPage = Callable[[int], None]
 
@@ -28,55 +31,151 @@ OnPage = Callable[[int], None]
 MAX_LIVE_PASSES = 8
 
 
+class EntryKey(msgspec.Struct, frozen=True, gc=False):
+    """What paging needs of an entry: its ``id`` (to dedupe) and ``created_at`` (to order)."""
+
+    id: str | None = None
+    created_at: str | None = None
+
+
+# Reads only the two keys of each object; every other field is skipped, not built.
+_KEYS_DECODER = msgspec.json.Decoder(list[EntryKey])
+
+
+def _keys_of(body: bytes) -> tuple[list[EntryKey], int]:
+    """Return the keys of the body's JSON objects and the number of items in its array.
+
+    Raises ValueError when the body is not JSON, TypeError when it is not an array.
+    """
+    try:
+        keys = _KEYS_DECODER.decode(body)
+        return keys, len(keys)
+    except msgspec.ValidationError:
+        pass  # JSON of another shape (an item not an object, an id not text): read it whole
+    except msgspec.DecodeError as error:
+        raise ValueError(f"not JSON: {error}") from None
+    items = orjson.loads(body)
+    if not isinstance(items, list):
+        raise TypeError(f"a JSON {type(items).__name__}, not the array of entries")
+    keys = [
+        EntryKey(_text(item.get("id")), _text(item.get("created_at")))
+        for item in items
+        if isinstance(item, dict)
+    ]
+    return keys, len(items)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 @dataclass(frozen=True)
 class Page:
-    """One answered page: its entries, the server's total count and what it cost.
+    """One answered page: its raw body, the server's total count and what it cost.
 
-    ``size`` is the raw body in bytes; ``requests`` counts the HTTP requests
-    this page took, retries included.
+    The body is kept as the server sent it (the frame layer builds columns
+    straight from it); ``keys`` holds the id and ``created_at`` of each JSON
+    object in it, in order, and ``length`` the number of items in its array.
+    ``requests`` counts the HTTP requests this page took, retries included.
+
+    >>> page = Page.of([{"id": "b"}, {"id": "a"}], count=5, page=1, take=2)
+    >>> page
+    Page(page=1, take=2, entries=<2>, count=5, size=23, requests=1)
+    >>> [key.id for key in page.keys], page.is_short
+    (['b', 'a'], False)
     """
 
-    entries: list[Entry]
+    body: bytes
+    keys: list[EntryKey]
+    length: int
     count: int
     page: int
     take: int
-    size: int
     requests: int = 1
+
+    @classmethod
+    def from_body(cls, body: bytes, *, count: int, page: int, take: int) -> Page:
+        """Return the page of a JSON-array response body.
+
+        Raises ValueError when the body is not JSON (e.g. cut short) and
+        TypeError when it is JSON but not an array.
+        """
+        keys, length = _keys_of(body)
+        return cls(body, keys, length, count, page, take)
+
+    @classmethod
+    def of(cls, entries: list[Any], *, count: int, page: int, take: int) -> Page:
+        """Return the page whose body holds these entries, as a server would send them."""
+        return cls.from_body(orjson.dumps(entries), count=count, page=page, take=take)
 
     def __repr__(self) -> str:
         return (
-            f"Page(page={self.page}, take={self.take}, entries=<{len(self.entries)}>, "
+            f"Page(page={self.page}, take={self.take}, entries=<{len(self.keys)}>, "
             f"count={self.count}, size={self.size}, requests={self.requests})"
         )
 
     @property
+    def size(self) -> int:
+        """Return the body's size in bytes."""
+        return len(self.body)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Return the page's entries as dicts (parsed on each call; items not objects skipped)."""
+        return [item for item in orjson.loads(self.body) if isinstance(item, dict)]
+
+    @property
     def is_short(self) -> bool:
         """Return True when the page holds fewer entries than asked: the list ends here."""
-        return len(self.entries) < self.take
+        return self.length < self.take
 
 
 @dataclass
 class FetchResult:
     """The entries of one range, deduplicated by id, newest first, and how sure we are.
 
-    ``complete`` is True only when the unique entries reconciled with the
-    server's ``pagination-count``; ``requests`` counts HTTP requests, retries
-    included. The repr shows how many entries, not the entries.
+    The entries stay in the raw bodies of ``pages``: ``rows`` numbers the
+    JSON objects of all those bodies one after another (0, 1, ...) and lists
+    the ones kept, in result order, so the frame layer builds the table
+    straight from the bodies (``auditlab.frame.pages_to_table(result.bodies,
+    result.rows)``). ``complete`` is True only when the unique entries
+    reconciled with the server's ``pagination-count``; ``requests`` counts
+    HTTP requests, retries included. The repr shows how many entries, not the
+    entries.
 
-    >>> FetchResult([{"id": "a"}], server_count=1, complete=True, requests=1)
-    FetchResult(entries=<1>, server_count=1, complete=True, requests=1)
+    >>> result = FetchResult([Page.of([{"id": "a"}], count=1, page=1, take=100)], rows=[0],
+    ...                      server_count=1, complete=True, requests=1)
+    >>> result, result.entries
+    (FetchResult(entries=<1>, server_count=1, complete=True, requests=1), [{'id': 'a'}])
     """
 
-    entries: list[Entry]
+    pages: list[Page]
+    rows: list[int]
     server_count: int
     complete: bool
     requests: int
 
     def __repr__(self) -> str:
         return (
-            f"FetchResult(entries=<{len(self.entries)}>, server_count={self.server_count}, "
+            f"FetchResult(entries=<{len(self.rows)}>, server_count={self.server_count}, "
             f"complete={self.complete}, requests={self.requests})"
         )
+
+    @property
+    def bodies(self) -> list[bytes]:
+        """Return the raw bodies the rows number into, in order."""
+        return [page.body for page in self.pages]
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Return the kept entries as dicts, in result order (parsed on each call)."""
+        every = [entry for page in self.pages for entry in page.entries]
+        return [every[row] for row in self.rows]
+
+
+def _identity(key: EntryKey) -> Any:
+    """Return what deduplicates an entry: its id; one without an id matches nothing."""
+    return key.id or object()
 
 
 @dataclass
@@ -85,39 +184,47 @@ class _Collector:
 
     ``sweep`` numbers the pass over the list an entry was first seen in: a
     newcomer found by a later pass is newer than the entries of the same
-    second found before it, which orders ties the way the server does.
+    second found before it, which orders ties the way the server does. Only
+    pages that brought a new entry are kept.
     """
 
     on_page: OnPage | None = None
-    by_id: dict[Any, Entry] = field(default_factory=dict)
-    first_sweep: dict[Any, int] = field(default_factory=dict)
+    pages: list[Page] = field(default_factory=list)
+    seen: set[Any] = field(default_factory=set)
+    rows: list[int] = field(default_factory=list)
+    stamps: list[str | None] = field(default_factory=list)
+    sweeps: list[int] = field(default_factory=list)
+    numbered: int = 0  # objects in the kept pages so far
     requests: int = 0
     sweep: int = 0
 
     def add(self, page: Page) -> None:
-        before = len(self.by_id)
-        for entry in page.entries:
-            # an entry without an id cannot be matched, so it is kept as it is
-            key = entry.get("id") or object()
-            if key not in self.by_id:
-                self.by_id[key] = entry
-                self.first_sweep[key] = self.sweep
+        before = len(self.rows)
+        for index, key in enumerate(page.keys):
+            identity = _identity(key)
+            if identity not in self.seen:
+                self.seen.add(identity)
+                self.rows.append(self.numbered + index)
+                self.stamps.append(key.created_at)
+                self.sweeps.append(self.sweep)
+        if len(self.rows) > before:
+            self.pages.append(page)
+            self.numbered += len(page.keys)
         self.requests += page.requests
         if self.on_page is not None:
-            self.on_page(len(self.by_id) - before)
+            self.on_page(len(self.rows) - before)
 
     def result(self, server_count: int, complete: bool) -> FetchResult:
         """Return the entries newest first: by timestamp, then later sweep, then server order."""
-        entries = list(self.by_id.values())
+        rows = self.rows
         if self.sweep:
-            sweeps = list(self.first_sweep.values())
             order = sorted(
-                range(len(entries)),
-                key=lambda n: (_created_at(entries[n]), sweeps[n], -n),
+                range(len(rows)),
+                key=lambda n: (_created_at(self.stamps[n]), self.sweeps[n], -n),
                 reverse=True,
             )
-            entries = [entries[n] for n in order]
-        return FetchResult(entries, server_count, complete, self.requests)
+            rows = [rows[n] for n in order]
+        return FetchResult(self.pages, rows, server_count, complete, self.requests)
 
 
 @dataclass
@@ -130,7 +237,7 @@ class _Progress:
     def report(self, page: Page) -> None:
         if self.on_page is not None:
             before = len(self.ids)
-            self.ids.update(entry.get("id") for entry in page.entries)
+            self.ids.update(map(_identity, page.keys))
             self.on_page(len(self.ids) - before)
 
 
@@ -143,8 +250,8 @@ def fetch_stable(
     the same count. ``on_page(n)`` is called in the calling thread after each
     page with the number of new entries it brought.
 
-    >>> pages = {1: Page([{"id": "b"}, {"id": "a"}], count=3, page=1, take=2, size=0),
-    ...          2: Page([{"id": "c"}], count=3, page=2, take=2, size=0)}
+    >>> pages = {1: Page.of([{"id": "b"}, {"id": "a"}], count=3, page=1, take=2),
+    ...          2: Page.of([{"id": "c"}], count=3, page=2, take=2)}
     >>> result = fetch_stable(pages.__getitem__)
     >>> [e["id"] for e in result.entries], result.complete, result.requests
     (['b', 'a', 'c'], True, 2)
@@ -176,7 +283,7 @@ def fetch_stable(
     for page in pages:
         ordered.add(page)
     counts = {page.count for page in pages}
-    complete = len(counts) == 1 and len(ordered.by_id) == first.count
+    complete = len(counts) == 1 and len(ordered.rows) == first.count
     return ordered.result(max(counts), complete)
 
 
@@ -210,9 +317,9 @@ def fetch_live(
     ``max_passes`` passes without reconciling, ``complete`` is False and the
     caller must not treat the range as whole.
 
-    >>> pages = {1: Page([{"id": "b", "created_at": "2026-10-14T08:00:01Z"},
-    ...                   {"id": "a", "created_at": "2026-10-14T08:00:00Z"}],
-    ...                  count=2, page=1, take=100, size=0)}
+    >>> pages = {1: Page.of([{"id": "b", "created_at": "2026-10-14T08:00:01Z"},
+    ...                      {"id": "a", "created_at": "2026-10-14T08:00:00Z"}],
+    ...                     count=2, page=1, take=100)}
     >>> result = fetch_live(pages.__getitem__)
     >>> [e["id"] for e in result.entries], result.complete, result.requests
     (['b', 'a'], True, 1)
@@ -223,21 +330,19 @@ def fetch_live(
     for sweep in range(1, max_passes + 1):
         seen.sweep = sweep
         first = fetch_page(1)
-        top = first.entries[0].get("id") if first.entries else None
+        top = first.keys[0].id if first.keys else None
         # a pass that chases an ever-growing list gives up, and then sets no anchor
         last = 2 * math.ceil(first.count / first.take) + 2
         page = first
         while True:
             seen.add(page)
             count = page.count
-            if len(seen.by_id) == count:
+            if len(seen.rows) == count:
                 return seen.result(count, True)
-            if len(seen.by_id) > count:
+            if len(seen.rows) > count:
                 # the server forgot entries it had shown: no pass can reconcile that
                 return seen.result(count, False)
-            if page.is_short or (
-                anchor is not None and any(entry.get("id") == anchor for entry in page.entries)
-            ):
+            if page.is_short or (anchor is not None and any(key.id == anchor for key in page.keys)):
                 anchor = top
                 break
             if page.page >= last:
@@ -247,10 +352,10 @@ def fetch_live(
     return seen.result(count, False)
 
 
-def _created_at(entry: Entry) -> datetime:
-    """Return an entry's timestamp for ordering; unreadable ones sort last."""
+def _created_at(stamp: str | None) -> datetime:
+    """Return an entry's timestamp for ordering; a missing or unreadable one sorts last."""
     try:
-        stamp = datetime.fromisoformat(entry["created_at"])
-    except (KeyError, TypeError, ValueError):
+        moment = datetime.fromisoformat(stamp)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return datetime.min.replace(tzinfo=UTC)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

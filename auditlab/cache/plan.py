@@ -51,6 +51,11 @@ class SyncPlan:
     today: dt.date | None
 
     @property
+    def local_runs(self) -> list[tuple[dt.date, dt.date]]:
+        """Return the contiguous (first, last) runs of the days answered locally, newest first."""
+        return list(reversed(list(_runs(sorted(self.local)))))
+
+    @property
     def missing(self) -> list[dt.date]:
         """Return every day this plan must fetch, oldest first."""
         days = [day for first, last in self.runs for day in day_range(first, last)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class OrgCache:
         self.root = root
         self.folder = root / f"org={org_folder}"
         self.manifest_path = self.folder / MANIFEST_NAME
+        # Ranges may be stored from several threads at once; the manifest is read-modify-write.
+        self._manifest_lock = threading.Lock()
 
     def manifest(self) -> Manifest:
         """Return the manifest as it is on disk now."""
@@ -82,11 +85,13 @@ class OrgCache:
         *,
         server_count: int,
         complete: bool,
-    ) -> None:
+    ) -> pa.Table:
         """Write the rows fetched for first..last (one query) as one part per day.
 
-        Every day of the range is recorded, days without rows too; the parts
-        are on disk before the manifest names them.
+        Returns the rows written, newest first, exactly as ``read`` will give
+        them back. Every day of the range is recorded, days without rows too;
+        the parts are on disk before the manifest names them. Safe to call
+        from several threads at once.
         """
         key = filter_fingerprint(filters)
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -109,18 +114,24 @@ class OrgCache:
                 sha256=sha256,
                 size=size,
             )
-        manifest = self.manifest()
-        manifest.tree(filters).days.update(records)
-        manifest.save(self.manifest_path)
+        with self._manifest_lock:
+            manifest = self.manifest()
+            manifest.tree(filters).days.update(records)
+            manifest.save(self.manifest_path)
         for day in day_range(first, last):
             if day not in by_day:
                 self.part_path(key, day).unlink(missing_ok=True)
+        if not by_day:
+            return LARGE_TEXT_SCHEMA.empty_table()
+        written = pa.concat_tables(by_day[day] for day in sorted(by_day, reverse=True))
+        return written.cast(LARGE_TEXT_SCHEMA).unify_dictionaries()
 
     def set_start(self, filters: dict[str, str], start: dt.date) -> None:
         """Record that the filter's tree holds no entry before start."""
-        manifest = self.manifest()
-        manifest.tree(filters).start = start.isoformat()
-        manifest.save(self.manifest_path)
+        with self._manifest_lock:
+            manifest = self.manifest()
+            manifest.tree(filters).start = start.isoformat()
+            manifest.save(self.manifest_path)
 
     def read(self, sources: Mapping[dt.date, str], filters: dict[str, str]) -> pa.Table:
         """Return the cached rows of the given days, newest first, filtered by filters.

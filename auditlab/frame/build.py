@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
@@ -171,7 +171,7 @@ def _page_batches(bodies: Iterable[bytes]) -> Iterator[pa.RecordBatch]:
         yield (typed.struct_batch if pending_is_typed else _dict_batch)(pending)
 
 
-def pages_to_table(bodies: Iterable[bytes]) -> pa.Table:
+def pages_to_table(bodies: Iterable[bytes], rows: Sequence[int] | None = None) -> pa.Table:
     """Return the table of raw JSON-array response bodies, in page order.
 
     A body of exactly the documented shape is decoded once, by the fast path
@@ -180,7 +180,19 @@ def pages_to_table(bodies: Iterable[bytes]) -> pa.Table:
     near the table itself. Raises ``APIError`` if a body is not a JSON array.
     Equal to ``entries_to_table`` of the pages' entries.
 
-    >>> pages_to_table([b'[{"id": "alog_1", "action": "chat.deleted"}]']).num_rows
-    1
+    ``rows``, when given, numbers the JSON objects of all bodies one after
+    another (0, 1, ...) and picks the ones to keep, in the order wanted, as a
+    ``FetchResult`` of the API layer does after deduplicating its pages.
+
+    >>> bodies = [b'[{"id": "alog_2"}, {"id": "alog_1"}]', b'[{"id": "alog_1"}]']
+    >>> pages_to_table(bodies).num_rows, pages_to_table(bodies, rows=[1, 0])["id"].to_pylist()
+    (3, ['alog_1', 'alog_2'])
     """
-    return _table(_page_batches(bodies))
+    table = _table(_page_batches(bodies))
+    if rows is not None and not _is_every_row(rows, table.num_rows):
+        table = table.take(pa.array(rows, pa.int64()))
+    return table
+
+
+def _is_every_row(rows: Sequence[int], count: int) -> bool:
+    return len(rows) == count and all(map(int.__eq__, rows, range(count)))
