@@ -121,6 +121,14 @@ def test_retry_after_seconds_is_honoured_exactly() -> None:
     assert sleeps == [7.0]
 
 
+def test_retry_after_longer_than_the_policy_allows_gives_up_at_once() -> None:
+    script = Script(httpx.Response(429, headers={"Retry-After": "3600"}), ok())
+    sleeps, call = fetch_one(script, retry_after_max=600)
+    with pytest.raises(RetriesExhausted, match=r"wait 3600 s, longer than retry_after_max"):
+        call()
+    assert sleeps == [] and len(script.requests) == 1
+
+
 def test_retry_after_http_date_is_measured_from_the_response_date() -> None:
     sent = datetime(2026, 10, 14, 8, 0, 0, tzinfo=UTC)
     headers = {
@@ -285,7 +293,8 @@ def test_bad_page_arguments_are_refused_before_any_request(argument: str, value:
 
 
 @pytest.mark.parametrize(
-    "policy", [{"max_attempts": 0}, {"backoff_initial": -1}, {"backoff_max": 0.1}]
+    "policy",
+    [{"max_attempts": 0}, {"backoff_initial": -1}, {"backoff_max": 0.1}, {"retry_after_max": -1}],
 )
 def test_bad_retry_policy_is_refused_naming_the_parameter(policy: dict[str, float]) -> None:
     with pytest.raises(InvalidQuery) as caught:

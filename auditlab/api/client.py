@@ -205,7 +205,9 @@ class InventClient:
             retry_after = parse_retry_after(
                 response.headers.get("retry-after"), date=response.headers.get("date")
             )
-            if status == 429 and retry_after is not None:
+            # every request waits out the limit, unless the wait is too long to honour
+            honoured = retry_after is not None and retry_after <= self.retry.retry_after_max
+            if status == 429 and honoured:
                 self.limiter.pause(retry_after)
             raise Transient(f"HTTP {status}", status=status, retry_after=retry_after)
         if status != 200:

@@ -2,7 +2,9 @@
 
 An attempt signals a failure worth retrying by raising ``Transient``; anything
 else passes straight through. ``Retry-After`` (seconds or an HTTP date) wins
-over the computed backoff.
+over the computed backoff, up to ``retry_after_max``: a server asking for a
+longer wait gets an immediate ``RetriesExhausted`` saying so, not a process
+asleep for hours.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ class RetryPolicy:
 
     The wait before retry ``n`` is drawn uniformly from
     ``[0, min(backoff_max, backoff_initial * 2**(n-1))]`` ("full jitter"), or is
-    exactly that ceiling with ``jitter=False``. Pass ``sleep`` to record the
+    exactly that ceiling with ``jitter=False``. A ``Retry-After`` answer is
+    waited for exactly, when it asks for at most ``retry_after_max`` seconds;
+    a longer one ends the retries at once. Pass ``sleep`` to record the
     waits instead of sleeping (tests).
 
     >>> waits = []
@@ -55,6 +59,7 @@ class RetryPolicy:
     max_attempts: int = 6
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    retry_after_max: float = 300.0
     jitter: bool = True
     sleep: Callable[[float], None] = time.sleep
 
@@ -70,6 +75,11 @@ class RetryPolicy:
                 f"backoff_max must be >= backoff_initial ({self.backoff_initial!r}), "
                 f"not {self.backoff_max!r}",
                 parameter="backoff_max",
+            )
+        if not self.retry_after_max >= 0:
+            raise InvalidQuery(
+                f"retry_after_max must be >= 0 seconds, not {self.retry_after_max!r}",
+                parameter="retry_after_max",
             )
 
     def backoff(self, retry: int) -> float:
@@ -97,6 +107,12 @@ class RetryPolicy:
                 wait = failure.retry_after
                 if wait is None:
                     wait = self.backoff(number)
+                elif wait > self.retry_after_max:
+                    raise RetriesExhausted(
+                        f"{what} failed with {failure.reason} and the server asked to wait "
+                        f"{wait:.0f} s, longer than retry_after_max ({self.retry_after_max:.0f} s)",
+                        status_code=failure.status,
+                    ) from None
                 logger.info(
                     "%s: %s; retry %d of %d in %.2f s",
                     what,
