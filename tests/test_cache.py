@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import stat
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -219,6 +221,24 @@ def test_cache_files_are_0600_and_folders_0700(tmp_path: Path, org_table: pa.Tab
 def test_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     write_atomic(tmp_path / "a" / "f.json", b"{}")
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["f.json"]
+
+
+def test_a_write_removes_the_temporary_a_killed_write_of_that_file_left(tmp_path: Path) -> None:
+    target = tmp_path / "day=2026-10-14" / "part-0.parquet"
+    write_atomic(target, b"old")
+    killed = target.parent / ".part-0.parquet.0123456789ab.tmp"
+    in_progress = target.parent / ".part-0.parquet.ba9876543210.tmp"
+    other_file = target.parent / ".other.parquet.0123456789ab.tmp"
+    for temporary in (killed, in_progress, other_file):
+        temporary.write_bytes(b"half")
+    hour_ago = time.time() - 3600
+    for temporary in (killed, other_file):
+        os.utime(temporary, (hour_ago, hour_ago))
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted(
+        [target.name, in_progress.name, other_file.name]
+    )
 
 
 def test_cache_root_refuses_a_file_naming_the_parameter(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 Every file is written under a temporary name in its own folder, flushed to
 disk, renamed over the final name and the folder flushed too, so a process
 killed at any moment leaves either the old file or the new one, never half of
-one. Files are 0600 and folders 0700: an audit log is nobody else's business.
+one; the next write of that file removes the temporary the killed one left.
+Files are 0600 and folders 0700: an audit log is nobody else's business.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from auditlab.errors import InvalidQuery
 CACHE_DIR_VARIABLE = "AUDITLAB_CACHE_DIR"
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
+# A temporary this old belongs to a write that was killed, not to one in progress.
+STALE_TEMPORARY_SECONDS = 600
 
 
 def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -65,8 +69,13 @@ def private_folder(path: Path) -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write data to path atomically, as a 0600 file in a 0700 folder."""
+    """Write data to path atomically, as a 0600 file in a 0700 folder.
+
+    Temporaries of earlier writes of path that were killed midway (older
+    than ``STALE_TEMPORARY_SECONDS``) are removed.
+    """
     folder = private_folder(path.parent)
+    _remove_stale_temporaries(path)
     temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
@@ -79,6 +88,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
         raise
     _sync_folder(folder)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    stale = time.time() - STALE_TEMPORARY_SECONDS
+    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):  # another process got there first
+            if temporary.stat().st_mtime < stale:
+                temporary.unlink()
 
 
 def write_json(path: Path, value: Any) -> None:
