@@ -108,7 +108,8 @@ def test_pseudonymize_replaces_people_and_addresses_everywhere(
         == f"{Pseudonymizer(b'test-secret').name('Lena Vogel')}'s triage bot"
     )
     assert out["agent"].tolist() == example_frame["agent"].tolist()
-    assert out.dtypes.equals(example_frame.dtypes)
+    # same dtypes; a categorical's categories are its (now pseudonymous) values
+    assert out.dtypes.astype(str).equals(example_frame.dtypes.astype(str))
 
 
 def test_pseudonym_key_file_is_created_once_private_and_not_the_api_key(

@@ -77,7 +77,7 @@ def _dict_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
             continue
         values = _values(objects[column.path[:-1]], column.path[-1])
         if column.kind == "json":
-            arrays[column.name] = json_array(values)
+            arrays[column.name] = json_array(column, values)
         else:
             arrays[column.name] = value_array(column, values, extras)
     return assemble(arrays, len(rows), extras)

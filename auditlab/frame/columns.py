@@ -143,16 +143,16 @@ def value_array(column: Column, values: list[Any], extras: Extras) -> pa.Array:
     return _text_array(values)
 
 
-def json_array(values: list[Any]) -> pa.Array:
+def json_array(column: Column, values: list[Any]) -> pa.Array:
     """Return compact JSON texts of parsed values; null and absent give null, not "null"."""
     try:
         texts = pa.array(list(map(orjson.dumps, values)), STRING)
     except TypeError:
         texts = pa.array(list(map(dumps, values)), STRING)
-    return pc.if_else(pc.equal(texts, "null"), _NULL_TEXT, texts)
+    return _as_typed(column, pc.if_else(pc.equal(texts, "null"), _NULL_TEXT, texts))
 
 
-def raw_json_array(raws: list[bytes]) -> pa.Array:
+def raw_json_array(column: Column, raws: list[bytes]) -> pa.Array:
     """Return compact JSON texts from raw JSON slices (``b""`` where absent).
 
     Each distinct slice is looked at once: kept as sent when orjson would
@@ -166,7 +166,12 @@ def raw_json_array(raws: list[bytes]) -> pa.Array:
         else raw
         for raw in encoded.dictionary.to_pylist()
     ]
-    return pc.take(pa.array(texts, STRING), encoded.indices)
+    return _as_typed(column, pc.take(pa.array(texts, STRING), encoded.indices))
+
+
+def _as_typed(column: Column, texts: pa.Array) -> pa.Array:
+    """Return JSON texts as the column's type: dictionary-encoded where it is categorical."""
+    return texts.dictionary_encode() if column.type == CATEGORY else texts
 
 
 def _category_of(actions: pa.DictionaryArray) -> pa.DictionaryArray:

@@ -10,6 +10,14 @@ Choices made once, here, for every consumer:
 - ``org_config``, ``org_features``, ``assistant_config`` and ``metadata`` stay
   whole as compact JSON text (their keys vary by org, assistant and action);
   ``auditlab.expand_metadata`` turns one action's metadata into columns.
+- Low-cardinality text is dictionary-encoded (``category`` in pandas): the
+  values Invent draws from a short list (action, source, country, roles,
+  types, plan) and the text that describes the org or an assistant rather
+  than the event, repeated on every entry that names them (``org_name``,
+  ``org_logo_url``, ``org_config``, ``org_features``, ``assistant_config``)
+  and the browser ``agent``. Kept as plain text, these few values would be
+  copied into every row: about 560 MB of a million-entry frame, and most of
+  the time it takes to read one back from the cache.
 - ``extra_fields`` holds every field no column names, top-level or nested, as
   one JSON object keyed by dotted path (``{"actor.department": "IT"}``), or
   null when there is none.
@@ -70,7 +78,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("source", CATEGORY, ("source",)),
     Column("ip", STRING, ("ip",)),
     Column("country", CATEGORY, ("country",)),
-    Column("agent", STRING, ("agent",)),
+    Column("agent", CATEGORY, ("agent",)),
     *_person("actor", ("actor",)),
     *_person("user", ("user",)),
     Column("assistant_id", STRING, ("assistant", "id")),
@@ -78,7 +86,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("assistant_enabled", BOOL, ("assistant", "enabled")),
     Column("assistant_avatar_url", STRING, ("assistant", "avatar_url")),
     Column("assistant_deleted", BOOL, ("assistant", "deleted")),
-    Column("assistant_config", STRING, ("assistant", "config"), kind="json"),
+    Column("assistant_config", CATEGORY, ("assistant", "config"), kind="json"),
     Column("workflow_id", STRING, ("workflow", "id")),
     Column("workflow_name", STRING, ("workflow", "name")),
     Column("workflow_access", CATEGORY, ("workflow", "access")),
@@ -92,12 +100,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("member_role", CATEGORY, ("member", "role")),
     *_person("member_user", ("member", "user")),
     Column("org_id", STRING, ("org", "id")),
-    Column("org_name", STRING, ("org", "name")),
+    Column("org_name", CATEGORY, ("org", "name")),
     Column("org_verified", BOOL, ("org", "verified")),
-    Column("org_logo_url", STRING, ("org", "logo_url")),
+    Column("org_logo_url", CATEGORY, ("org", "logo_url")),
     Column("org_plan", CATEGORY, ("org", "plan")),
-    Column("org_config", STRING, ("org", "config"), kind="json"),
-    Column("org_features", STRING, ("org", "features"), kind="json"),
+    Column("org_config", CATEGORY, ("org", "config"), kind="json"),
+    Column("org_features", CATEGORY, ("org", "features"), kind="json"),
     Column("metadata", STRING, ("metadata",), kind="json"),
     # Every field the server sent that no column above names, as one JSON
     # object keyed by its path, so nothing the server adds is lost.

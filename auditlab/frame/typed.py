@@ -83,7 +83,7 @@ def struct_batch(rows: list[msgspec.Struct]) -> pa.RecordBatch:
             continue
         values = fields[column.path[:-1]][column.path[-1]]
         if column.kind == "json":
-            arrays[column.name] = raw_json_array(list(map(bytes, values)))
+            arrays[column.name] = raw_json_array(column, list(map(bytes, values)))
         else:
             arrays[column.name] = value_array(column, values, extras)
     return assemble(arrays, len(rows), extras)
