@@ -45,7 +45,7 @@ from auditlab.api.query import Query, parse_date
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.cache.files import cache_root
 from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
-from auditlab.cache.plan import SyncPlan, day_range, plan_sync
+from auditlab.cache.plan import Run, SyncPlan, day_range, plan_sync
 from auditlab.cache.store import OrgCache
 from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
 from auditlab.frame import pages_to_table, table_to_frame
@@ -57,8 +57,6 @@ logger = logging.getLogger("auditlab")
 # client's requests busy while one of them builds and writes what it fetched
 # (two measured ~8% slower on the latency-bound benchmark, four no faster).
 RUNS_IN_FLIGHT = 3
-
-Run = tuple[dt.date, dt.date]  # inclusive (first, last) days
 
 
 def load_audit_logs(

@@ -205,10 +205,8 @@ class InventClient:
             retry_after = parse_retry_after(
                 response.headers.get("retry-after"), date=response.headers.get("date")
             )
-            # every request waits out the limit, unless the wait is too long to honour
-            honoured = retry_after is not None and retry_after <= self.retry.retry_after_max
-            if status == 429 and honoured:
-                self.limiter.pause(retry_after)
+            if status == 429 and self.retry.honours(retry_after):
+                self.limiter.pause(retry_after)  # every request waits out the limit
             raise Transient(f"HTTP {status}", status=status, retry_after=retry_after)
         if status != 200:
             raise self._error(response, path, org_id)

@@ -82,6 +82,14 @@ class RetryPolicy:
                 parameter="retry_after_max",
             )
 
+    def honours(self, retry_after: float | None) -> bool:
+        """Return True when a ``Retry-After`` of this many seconds is waited for, not refused.
+
+        >>> RetryPolicy().honours(60), RetryPolicy().honours(3600), RetryPolicy().honours(None)
+        (True, False, False)
+        """
+        return retry_after is not None and retry_after <= self.retry_after_max
+
     def backoff(self, retry: int) -> float:
         """Return the wait in seconds before retry number ``retry`` (1-based).
 
@@ -107,7 +115,7 @@ class RetryPolicy:
                 wait = failure.retry_after
                 if wait is None:
                     wait = self.backoff(number)
-                elif wait > self.retry_after_max:
+                elif not self.honours(wait):
                     raise RetriesExhausted(
                         f"{what} failed with {failure.reason} and the server asked to wait "
                         f"{wait:.0f} s, longer than retry_after_max ({self.retry_after_max:.0f} s)",

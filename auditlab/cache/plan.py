@@ -16,6 +16,8 @@ from dataclasses import dataclass
 # (the last, partly filled page of a month).
 MAX_RUN_DAYS = 31
 
+Run = tuple[dt.date, dt.date]  # inclusive (first, last) days, fetched as one query
+
 
 @dataclass(frozen=True)
 class TreeState:
@@ -47,11 +49,11 @@ class SyncPlan:
     """
 
     local: dict[dt.date, str]
-    runs: tuple[tuple[dt.date, dt.date], ...]
+    runs: tuple[Run, ...]
     today: dt.date | None
 
     @property
-    def local_runs(self) -> list[tuple[dt.date, dt.date]]:
+    def local_runs(self) -> list[Run]:
         """Return the contiguous (first, last) runs of the days answered locally, newest first."""
         return list(reversed(list(_runs(sorted(self.local)))))
 
@@ -107,7 +109,7 @@ def day_range(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         yield first + dt.timedelta(days=offset)
 
 
-def _runs(days: list[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
+def _runs(days: list[dt.date]) -> Iterator[Run]:
     """Yield the contiguous runs of sorted days as (first, last)."""
     if not days:
         return
@@ -120,7 +122,7 @@ def _runs(days: list[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
     yield start, previous
 
 
-def _split(run: tuple[dt.date, dt.date], max_days: int) -> Iterator[tuple[dt.date, dt.date]]:
+def _split(run: Run, max_days: int) -> Iterator[Run]:
     """Yield run cut into pieces of at most max_days, newest first (today's end is hottest)."""
     first, last = run
     while last >= first:
