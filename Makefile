@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench sandbox browser clean
+.PHONY: demo test test-calendar test-calendar-quick lint bench sandbox browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ test: $(STAMP) browser
 	# loadfile: a file's tests share one worker, so its session fixtures (a notebook run,
 	# a report) run once. (loadgroup's xdist_group marks are ignored under pytest 9.2.)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The whole suite again with every Python process's wall clock moved and TZ set
+# (tests/calendar/run.py): a Sunday's rollover minute, UTC+14, a Sunday, New Year,
+# 29 February 2028 and two daylight-saving switches. The quick form is CI's.
+test-calendar: $(STAMP) browser
+	$(BIN)/python tests/calendar/run.py
+
+test-calendar-quick: $(STAMP) browser
+	$(BIN)/python tests/calendar/run.py --quick
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -47,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status.
 
-    >>> main(["--help"])  # doctest: +SKIP
+    >>> import tempfile
+    >>> main(["cache", "info", "--cache-dir", tempfile.mkdtemp()])
+    cache ...: 0 org(s), 0.0 B
+    0
     """
     args = build_parser().parse_args(argv)
     logging.basicConfig(

@@ -47,6 +47,7 @@ from auditlab.cache.files import cache_root
 from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
 from auditlab.cache.plan import Run, SyncPlan, day_range, plan_sync
 from auditlab.cache.store import OrgCache
+from auditlab.clock import Clock, system_clock, utc_today
 from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
 from auditlab.frame import pages_to_table, table_to_frame
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
@@ -76,6 +77,7 @@ def load_audit_logs(
     progress: bool | None = None,
     max_concurrency: int = 8,
     rate_limit: int = INVENT_RATE_LIMIT,
+    clock: Clock = system_clock,
 ) -> pd.DataFrame:
     """Return the org's audit log as a flat, typed DataFrame, newest first.
 
@@ -87,7 +89,8 @@ def load_audit_logs(
     ``refresh=True`` fetches every day again. Without ``date_from`` the whole
     history is loaded (its first day is found once and remembered); a
     ``date_to`` after today means today. Columns are exactly
-    ``auditlab.SCHEMA``'s; the index runs 0..n-1. Raises ``InvalidQuery``
+    ``auditlab.SCHEMA``'s; the index runs 0..n-1. ``clock`` says what time it
+    is, and so which day is today (see ``auditlab.clock``). Raises ``InvalidQuery``
     (before any request) for bad input and ``FetchIncomplete`` naming the days
     the server would not give completely (the rest stays cached).
 
@@ -116,6 +119,11 @@ def load_audit_logs(
             f"progress must be True, False or None (automatic), not {progress!r}",
             parameter="progress",
         )
+    if not callable(clock):
+        raise InvalidQuery(
+            f"clock must be a function returning the current datetime, not {clock!r}",
+            parameter="clock",
+        )
     root = cache_root(cache_dir)
     key = resolve_api_key(api_key)
     url = resolve_base_url(base_url)
@@ -127,6 +135,7 @@ def load_audit_logs(
             key_fingerprint(key, url),
             refresh=refresh,
             progress=_wants_progress(progress),
+            clock=clock,
         )
     return table_to_frame(table)
 
@@ -139,6 +148,7 @@ def sync(
     *,
     refresh: bool = False,
     progress: bool = False,
+    clock: Clock = system_clock,
 ) -> pa.Table:
     """Return the query's rows as an Arrow table, newest first, fetching what the cache lacks.
 
@@ -148,7 +158,7 @@ def sync(
     client (e.g. with another retry policy); ``fingerprint`` is
     ``key_fingerprint(key, base_url)`` of the client's key.
     """
-    today = dt.datetime.now(dt.UTC).date()
+    today = utc_today(clock)
     last = min(query.date_to or today, today)
     if query.date_from is not None and query.date_from > last:
         return LARGE_TEXT_SCHEMA.empty_table()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from auditlab.api.query import MAX_TAKE, PARAMETER_NAMES
-from benchmarks.data import DAYS, ENTRIES_AT_SCALE_1
+from benchmarks.data import DAYS, ENTRIES_AT_SCALE_1, NOW
 from benchmarks.frame import naive_frame
 from benchmarks.harness import Figure, Runs, ratio
 
@@ -42,7 +42,7 @@ def auditlab_sync(server, *, rate_limit: int, max_concurrency: int = 8) -> SyncR
         start = time.perf_counter()
         df = load_audit_logs(
             api_key=server.api_key, base_url=server.base_url, cache_dir=cache, progress=False,
-            rate_limit=rate_limit, max_concurrency=max_concurrency,
+            rate_limit=rate_limit, max_concurrency=max_concurrency, clock=server.clock,
         )  # fmt: skip
         seconds = time.perf_counter() - start
     return SyncRun(len(df), seconds, server.stats.requests, server.stats.rate_limited)
@@ -77,7 +77,8 @@ def rate_limit_bound(per_minute: int, minutes: float, latency_ms: float = 150.0)
     scale = ceiling * minutes / ENTRIES_AT_SCALE_1
     # Enough requests in flight that latency alone could beat the limit.
     concurrency = max(8, math.ceil(per_minute / 60 * latency_ms / 1000 * 2))
-    with serve(rate_limit=per_minute, latency_ms=latency_ms, scale=scale, days=DAYS) as server:
+    limited = serve(rate_limit=per_minute, latency_ms=latency_ms, scale=scale, days=DAYS, now=NOW)
+    with limited as server:
         run = auditlab_sync(server, rate_limit=per_minute, max_concurrency=concurrency)
     needed = math.ceil(run.entries / MAX_TAKE)
     share = run.per_minute / ceiling
@@ -98,7 +99,7 @@ def latency_bound(runs: int, latency_ms: float = 50.0, scale: float = 1.0) -> di
 
     ours: list[SyncRun] = []
     naive: list[SyncRun] = []
-    with serve(rate_limit=None, latency_ms=latency_ms, scale=scale, days=DAYS) as server:
+    with serve(rate_limit=None, latency_ms=latency_ms, scale=scale, days=DAYS, now=NOW) as server:
         for _ in range(runs):
             ours.append(auditlab_sync(server, rate_limit=NO_LIMIT))
             naive.append(naive_sync(server))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from functools import partial
 
-from benchmarks.data import DAYS, ENTRIES_AT_SCALE_1
+from benchmarks.data import DAYS, ENTRIES_AT_SCALE_1, NOW
 from benchmarks.harness import Figure, alternate
 from benchmarks.sync import NO_LIMIT
 
@@ -24,12 +24,12 @@ def warm_load(sizes: tuple[int, ...] = SIZES, runs: int = 3) -> Figure:
     for size in sizes:
         scale = size / ENTRIES_AT_SCALE_1
         with (
-            serve(rate_limit=None, scale=scale, days=DAYS) as server,
+            serve(rate_limit=None, scale=scale, days=DAYS, now=NOW) as server,
             tempfile.TemporaryDirectory(prefix="auditlab-bench-cache-") as cache,
         ):
             load = partial(
                 load_audit_logs, api_key=server.api_key, base_url=server.base_url,
-                cache_dir=cache, progress=False, rate_limit=NO_LIMIT,
+                cache_dir=cache, progress=False, rate_limit=NO_LIMIT, clock=server.clock,
             )  # fmt: skip
             entries = len(load())
             matching = len(load(action=FILTER_ACTION))

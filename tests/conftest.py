@@ -2,17 +2,24 @@
 
 The planted key is set in the environment for the whole run, so any test can
 search an output, a log, a cache or a report for it and expect it absent.
+What the fixtures share with plain functions lives in ``helpers.py``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import NOW, PLANTED_KEY
 
-PLANTED_KEY = "sk_live_PLANTED_d41d8cd98f00b204e9800998ecf8427e"
+
+def pytest_report_header() -> str:
+    """Say which wall clock and time zone the run sees (``make test-calendar`` moves them)."""
+    return f"wall clock: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC, TZ={time.tzname[0]}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,20 +44,11 @@ def private_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[object]:
-    """Return a running default sandbox (seed 0) that answers to the planted key."""
+    """Return a running sandbox (seed 0, 180 days up to NOW) answering to the planted key.
+
+    Its clock starts at NOW; give a loader ``clock=sandbox.clock`` to agree on today.
+    """
     from auditlab.sandbox import serve
 
-    with serve(api_key=PLANTED_KEY, seed=0) as server:
+    with serve(api_key=PLANTED_KEY, seed=0, now=NOW) as server:
         yield server
-
-
-def assert_key_absent(text: str | bytes, where: str) -> None:
-    """Fail if the planted key (or its raw bytes) appears in text."""
-    needle = PLANTED_KEY.encode() if isinstance(text, bytes) else PLANTED_KEY
-    assert needle not in text, f"the API key leaked into {where}"
-
-
-def files_containing_key(root: Path) -> list[Path]:
-    """Return every file under root whose bytes contain the planted key."""
-    needle = PLANTED_KEY.encode()
-    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import pytest
-from test_analysis_frames import SAMPLE_ENTRIES, frame
+from helpers import SAMPLE_ENTRIES, frame
 
 import auditlab.analysis as analysis
 from auditlab.analysis.figures import label, theme

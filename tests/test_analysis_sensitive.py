@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 import pytest
-from test_analysis_frames import entry, frame
+from helpers import NOW, entry, frame
 
 from auditlab.analysis import sensitive_events, travel_anomalies
 from auditlab.errors import InvalidQuery
@@ -219,7 +219,7 @@ EXPECTED_REASONS = {
 
 @pytest.fixture(scope="module")
 def org_and_frame():
-    org = generate_org(seed=0)
+    org = generate_org(seed=0, now=NOW)
     return org, table_to_frame(entries_to_table(org.entries))
 
 

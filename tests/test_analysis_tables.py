@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from test_analysis_frames import SAMPLE_ENTRIES, entry, frame
+from helpers import SAMPLE_ENTRIES, entry, frame
 
 import auditlab.analysis as analysis
 from auditlab.actions import action_category

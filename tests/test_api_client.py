@@ -14,8 +14,7 @@ from email.utils import format_datetime
 import httpx
 import orjson
 import pytest
-from conftest import PLANTED_KEY
-from test_api_ratelimit import FakeTime
+from helpers import PLANTED_KEY, FakeTime
 
 from auditlab.api.client import InventClient
 from auditlab.api.query import Query

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PLANTED_KEY
+from helpers import PLANTED_KEY
 
 from auditlab.api.credentials import ApiKey, resolve_api_key, resolve_base_url
 from auditlab.errors import InvalidQuery, MissingAPIKey

@@ -6,31 +6,10 @@ import logging
 import threading
 
 import pytest
+from helpers import FakeTime
 
 from auditlab.api.ratelimit import RateLimiter
 from auditlab.errors import InvalidQuery
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(round(seconds, 9))
-            self.now += seconds
-
-    def advance_to(self, moment: float) -> None:
-        with self._lock:
-            self.now = moment
 
 
 def make_limiter(limit: int, time: FakeTime, *, slack: float = 0.0) -> RateLimiter:

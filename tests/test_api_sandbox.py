@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import PLANTED_KEY
+from helpers import NOW, PLANTED_KEY, TODAY, days_before
 
 from auditlab.api.client import InventClient
 from auditlab.api.query import Query
@@ -22,10 +22,6 @@ from auditlab.errors import AuthError, InvalidQuery, MissingAPIKey, NotFound
 from auditlab.sandbox import serve
 
 NO_WAIT = RetryPolicy(jitter=False, sleep=lambda seconds: None)
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def truth(entries: list[dict[str, Any]], date_from: dt.date, date_to: dt.date) -> list[dict]:
@@ -52,8 +48,8 @@ def ids(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def test_stable_fetch_equals_the_truth_and_costs_one_request_per_page(sandbox: Any) -> None:
-    end = today() - dt.timedelta(days=1)
-    start = end - dt.timedelta(days=59)
+    end = days_before(1)
+    start = days_before(59, end)
     expected = truth(sandbox.org.entries, start, end)
     sandbox.stats.reset()
     pages: list[int] = []
@@ -73,9 +69,11 @@ def test_stable_fetch_is_exact_through_server_errors_and_cut_bodies(
 ) -> None:
     sleeps: list[float] = []
     retry = RetryPolicy(max_attempts=25, jitter=False, sleep=sleeps.append)
-    with serve(api_key=PLANTED_KEY, seed=1, days=30, fault_rate=0.3, cut_rate=0.2) as server:
-        end = today() - dt.timedelta(days=1)
-        start = end - dt.timedelta(days=20)
+    with serve(
+        api_key=PLANTED_KEY, seed=1, days=30, now=NOW, fault_rate=0.3, cut_rate=0.2
+    ) as server:
+        end = days_before(1)
+        start = days_before(20, end)
         expected = truth(server.org.entries, start, end)
         with (
             caplog.at_level(logging.DEBUG),
@@ -96,9 +94,13 @@ def test_client_at_the_server_limit_never_sees_a_429(
 ) -> None:
     # a 1-second window on both sides keeps the test short; the rule is the same at 60 s
     monkeypatch.setattr("auditlab.sandbox.server.WINDOW_S", 1.0)
-    with serve(api_key=PLANTED_KEY, seed=2, days=14, rate_limit=10) as server:
+    limit = 10
+    # 21 days up to NOW hold 3,014 entries: more pages than two windows allow
+    with serve(api_key=PLANTED_KEY, seed=2, days=21, now=NOW, rate_limit=limit) as server:
         expected = server.org.entries
-        limiter = RateLimiter(10, window=1.0)
+        pages = math.ceil(len(expected) / 100)
+        assert pages > 2 * limit  # so the limiter must hold requests back at least twice
+        limiter = RateLimiter(limit, window=1.0)
         with (
             caplog.at_level(logging.DEBUG, logger="auditlab"),
             InventClient(base_url=server.base_url, limiter=limiter, retry=NO_WAIT) as client,
@@ -106,7 +108,7 @@ def test_client_at_the_server_limit_never_sees_a_429(
             result = client.fetch(Query.build(), live=False)
         assert result.entries == expected and result.complete
         settled(server, result.requests)
-        assert server.stats.requests == math.ceil(len(expected) / 100) > 20
+        assert server.stats.requests == pages
         assert server.stats.rate_limited == 0
         assert any(
             "rate limit: 10 requests per 1 s reached" in r.getMessage() for r in caplog.records
@@ -117,7 +119,7 @@ def test_the_same_server_answers_429_to_a_client_without_the_limiter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("auditlab.sandbox.server.WINDOW_S", 1.0)
-    with serve(api_key=PLANTED_KEY, seed=2, days=14, rate_limit=10) as server:
+    with serve(api_key=PLANTED_KEY, seed=2, days=14, now=NOW, rate_limit=10) as server:
         headers = {"Authorization": f"Bearer {PLANTED_KEY}"}
         with httpx.Client(base_url=server.base_url, headers=headers) as plain:
             statuses = [plain.get("/orgs/c/audit-logs").status_code for _ in range(11)]
@@ -126,8 +128,7 @@ def test_the_same_server_answers_429_to_a_client_without_the_limiter(
 
 def serve_busy_today(live: int, **faults: float) -> Any:
     """Return a sandbox whose today is a full day (~900 entries) gaining ``live`` per answer."""
-    day = today()
-    late = dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC)
+    late = dt.datetime.combine(TODAY, dt.time(23, 59), tzinfo=dt.UTC)
     return serve(api_key=PLANTED_KEY, seed=3, days=14, scale=4.0, now=late, live=live, **faults)
 
 
@@ -139,7 +140,7 @@ def serve_busy_today(live: int, **faults: float) -> Any:
 def test_live_fetch_of_today_equals_the_truth_at_the_end_without_duplicates(
     live: int, faults: dict[str, float]
 ) -> None:
-    day = today()
+    day = TODAY
     retry = RetryPolicy(max_attempts=25, jitter=False, sleep=lambda seconds: None)
     with serve_busy_today(live, **faults) as server:
         with InventClient(base_url=server.base_url, retry=retry) as client:
@@ -154,7 +155,7 @@ def test_live_fetch_of_today_equals_the_truth_at_the_end_without_duplicates(
 
 
 def test_live_fetch_costs_its_pages_plus_one_or_two_requests() -> None:
-    day = today()
+    day = TODAY
     with serve_busy_today(5) as server:
         with InventClient(base_url=server.base_url, retry=NO_WAIT) as client:
             result = client.fetch(Query.build(date_from=day, date_to=day), live=True)
@@ -164,7 +165,7 @@ def test_live_fetch_costs_its_pages_plus_one_or_two_requests() -> None:
 
 
 def test_concurrent_paging_of_a_moving_day_does_not_claim_to_be_complete() -> None:
-    day = today()
+    day = TODAY
     with serve_busy_today(5) as server:
         with InventClient(base_url=server.base_url, retry=NO_WAIT) as client:
             result = client.fetch(Query.build(date_from=day, date_to=day), live=False)

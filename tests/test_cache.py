@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import os
 import stat
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -231,7 +230,7 @@ def test_a_write_removes_the_temporary_a_killed_write_of_that_file_left(tmp_path
     other_file = target.parent / ".other.parquet.0123456789ab.tmp"
     for temporary in (killed, in_progress, other_file):
         temporary.write_bytes(b"half")
-    hour_ago = time.time() - 3600
+    hour_ago = in_progress.stat().st_mtime - 3600  # on the file system's clock
     for temporary in (killed, other_file):
         os.utime(temporary, (hour_ago, hour_ago))
     write_atomic(target, b"new")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PLANTED_KEY
+from helpers import NOW, PLANTED_KEY, days_before
 
 from auditlab import load_audit_logs
 from auditlab.cli import main
@@ -19,12 +19,16 @@ from auditlab.sandbox import serve
 def two_orgs(private_cache_dir: Path) -> Iterator[dict[str, Any]]:
     """Return two sandboxes loaded into one cache, one of them with a filtered tree too."""
     with (
-        serve(api_key=PLANTED_KEY, org_id="org_one", seed=5, days=14, rate_limit=None) as one,
-        serve(api_key="sk_other_key", org_id="org_two", seed=6, days=14, rate_limit=None) as two,
+        serve(api_key=PLANTED_KEY, org_id="org_one", seed=5, days=14, now=NOW,
+              rate_limit=None) as one,
+        serve(api_key="sk_other_key", org_id="org_two", seed=6, days=14, now=NOW,
+              rate_limit=None) as two,
     ):
-        load_audit_logs(base_url=one.base_url, progress=False)
-        load_audit_logs(base_url=one.base_url, progress=False, action="chat.deleted")
-        load_audit_logs(api_key="sk_other_key", base_url=two.base_url, progress=False)
+        load_audit_logs(base_url=one.base_url, progress=False, clock=one.clock)
+        load_audit_logs(base_url=one.base_url, progress=False, action="chat.deleted",
+                        clock=one.clock)
+        load_audit_logs(api_key="sk_other_key", base_url=two.base_url, progress=False,
+                        clock=two.clock)
         yield {"org_one": one, "org_two": two}
 
 
@@ -34,7 +38,7 @@ def test_info_lists_each_org_with_days_entries_size_and_filtered_trees(
     assert main(["cache", "info"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"cache {private_cache_dir}: 2 org(s), ")
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    yesterday = days_before(1)
     for org_id, server in two_orgs.items():
         oldest = dt.date.fromisoformat(server.org.entries[-1]["created_at"][:10])
         days = (yesterday - oldest).days + 1  # every past day is complete, empty ones too

@@ -22,7 +22,7 @@ import httpx
 import orjson
 import pandas as pd
 import pytest
-from conftest import PLANTED_KEY, files_containing_key
+from helpers import NOW, PLANTED_KEY, TODAY, days_before, files_containing_key
 
 import auditlab
 from auditlab import load_audit_logs
@@ -43,12 +43,7 @@ DAYS = 30
 UNLIMITED = 1_000_000
 
 
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-def yesterday() -> dt.date:
-    return today() - dt.timedelta(days=1)
+YESTERDAY = days_before(1)
 
 
 def truth(
@@ -95,6 +90,7 @@ def load(server: Any, **arguments: Any) -> pd.DataFrame:
         "base_url": server.base_url,
         "progress": False,
         "rate_limit": UNLIMITED,
+        "clock": server.clock,
         **arguments,
     }
     return load_audit_logs(**arguments)
@@ -104,13 +100,14 @@ def sync_frame(server: Any, cache: Path, *, retry: RetryPolicy = NO_WAIT, **quer
     """Return load's frame through sync() with our own retry policy (no real waiting)."""
     with InventClient(PLANTED_KEY, server.base_url, retry=retry) as client:
         fingerprint = key_fingerprint(PLANTED_KEY, server.base_url)
-        return table_to_frame(sync(client, Query.build(**query), cache, fingerprint))
+        rows = sync(client, Query.build(**query), cache, fingerprint, clock=server.clock)
+        return table_to_frame(rows)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
     """Return a well-behaved sandbox (no rate limit, so tests never wait) of DAYS days."""
-    with serve(api_key=PLANTED_KEY, seed=7, days=DAYS, rate_limit=None) as running:
+    with serve(api_key=PLANTED_KEY, seed=7, days=DAYS, now=NOW, rate_limit=None) as running:
         yield running
 
 
@@ -139,13 +136,13 @@ def test_second_identical_call_sends_requests_for_today_only(server: Any, stats:
     load(server)
     stats.reset()
     df = load(server)
-    assert queried_days(stats) == {today()}
-    assert all(parse_qs(q)["from"] == [today().isoformat()] for q in stats.queries)
+    assert queried_days(stats) == {TODAY}
+    assert all(parse_qs(q)["from"] == [TODAY.isoformat()] for q in stats.queries)
     assert_same(df, truth(server.org.entries))
 
 
 def test_past_range_loaded_twice_costs_no_request_the_second_time(server: Any, stats: Any) -> None:
-    first, last = today() - dt.timedelta(days=12), today() - dt.timedelta(days=3)
+    first, last = days_before(12), days_before(3)
     load(server, date_from=first, date_to=last)
     stats.reset()
     df = load(server, date_from=first, date_to=last)
@@ -154,31 +151,31 @@ def test_past_range_loaded_twice_costs_no_request_the_second_time(server: Any, s
 
 
 def test_cached_days_between_fetched_runs_come_back_in_order(server: Any, stats: Any) -> None:
-    middle = (today() - dt.timedelta(days=12), today() - dt.timedelta(days=3))
+    middle = (days_before(12), days_before(3))
     load(server, date_from=middle[0], date_to=middle[1])
     stats.reset()
-    first = today() - dt.timedelta(days=20)
+    first = days_before(20)
     df = load(server, date_from=first)
-    fetched = set(day_range(first, today())) - set(day_range(*middle))
+    fetched = set(day_range(first, TODAY)) - set(day_range(*middle))
     assert queried_days(stats) == fetched
     assert_same(df, truth(server.org.entries, first))
 
 
 def test_refresh_fetches_every_day_again(server: Any, stats: Any) -> None:
-    first = today() - dt.timedelta(days=10)
+    first = days_before(10)
     load(server, date_from=first)
     stats.reset()
     df = load(server, date_from=first, refresh=True)
-    assert queried_days(stats) == set(day_range(first, today()))
+    assert queried_days(stats) == set(day_range(first, TODAY))
     assert_same(df, truth(server.org.entries, first))
 
 
 def test_range_is_clipped_to_today_and_a_future_range_is_empty(server: Any, stats: Any) -> None:
-    first = today() - dt.timedelta(days=2)
-    df = load(server, date_from=first, date_to=today() + dt.timedelta(days=30))
+    first = days_before(2)
+    df = load(server, date_from=first, date_to=TODAY + dt.timedelta(days=30))
     assert_same(df, truth(server.org.entries, first))
     stats.reset()
-    future = load(server, date_from=today() + dt.timedelta(days=1))
+    future = load(server, date_from=TODAY + dt.timedelta(days=1))
     assert len(future) == 0 and list(future.columns) == list(COLUMN_NAMES)
     assert stats.requests == 0
 
@@ -199,14 +196,14 @@ def test_filtered_query_from_the_cache_equals_the_server_filtered_one(
     newest = next(e for e in server.org.entries if e.get("user") and e.get("assistant"))
     values = {"user_id": newest["user"]["id"], "assistant_id": newest["assistant"]["id"]}
     filters = {name: values.get(name, value) for name, value in filters.items()}
-    load(server, date_to=yesterday())
+    load(server, date_to=YESTERDAY)
     stats.reset()
-    df = load(server, date_to=yesterday(), **filters)
+    df = load(server, date_to=YESTERDAY, **filters)
     assert stats.requests == 0
     first = truth(server.org.entries)["date"].min().date()
     with InventClient(base_url=server.base_url, retry=NO_WAIT) as client:
         answer = client.fetch(
-            Query.build(date_from=first, date_to=yesterday(), **filters), live=False
+            Query.build(date_from=first, date_to=YESTERDAY, **filters), live=False
         )
     assert answer.complete and len(answer.entries) > 0
     assert_same(df, table_to_frame(entries_to_table(answer.entries)))
@@ -224,8 +221,8 @@ def test_cold_filtered_query_is_fetched_filtered_and_kept_out_of_the_hive_tree(
 
 
 def test_duckdb_reads_the_cache_as_the_same_rows(server: Any, private_cache_dir: Path) -> None:
-    df = load(server, date_to=yesterday())
-    load(server, date_to=yesterday(), action="chat.deleted")  # must not show up twice
+    df = load(server, date_to=YESTERDAY)
+    load(server, date_to=YESTERDAY, action="chat.deleted")  # must not show up twice
     pattern = str(private_cache_dir / "*" / "*" / "*.parquet")
     seen = duckdb.sql(
         f"select id, created_at, action, user_id, org, day "
@@ -266,12 +263,14 @@ def test_two_orgs_behind_c_sharing_one_cache_folder_never_see_each_other(
 ) -> None:
     key_a, key_b = "sk_live_org_alpha_key", "sk_live_org_beta_key"
     with (
-        serve(api_key=key_a, org_id="org_alpha", seed=21, days=14, rate_limit=None) as alpha,
-        serve(api_key=key_b, org_id="org_beta", seed=22, days=14, rate_limit=None) as beta,
+        serve(api_key=key_a, org_id="org_alpha", seed=21, days=14, now=NOW,
+              rate_limit=None) as alpha,
+        serve(api_key=key_b, org_id="org_beta", seed=22, days=14, now=NOW,
+              rate_limit=None) as beta,
     ):
         for _ in range(2):  # cold, then warm
-            got_a = load_audit_logs(api_key=key_a, base_url=alpha.base_url, progress=False)
-            got_b = load_audit_logs(api_key=key_b, base_url=beta.base_url, progress=False)
+            got_a = load(alpha, api_key=key_a)
+            got_b = load(beta, api_key=key_b)
             assert_same(got_a, truth(alpha.org.entries))
             assert_same(got_b, truth(beta.org.entries))
             assert not set(got_a["id"]) & set(got_b["id"])
@@ -284,7 +283,7 @@ def test_explicit_org_id_shares_the_cache_of_c_after_one_lookup(server: Any, sta
     stats.reset()
     df = load(server, org_id=server.org.org_id)
     lookups = [q for q in stats.queries if "from=" not in q]
-    assert len(lookups) == 1 and queried_days(stats) == {today()}
+    assert len(lookups) == 1 and queried_days(stats) == {TODAY}
     assert_same(df, truth(server.org.entries))
 
 
@@ -300,7 +299,7 @@ def test_an_org_the_key_cannot_see_raises_not_found_and_caches_nothing(
 
 
 def test_exact_through_server_errors_and_cut_bodies(private_cache_dir: Path) -> None:
-    with serve(api_key=PLANTED_KEY, seed=8, days=20, rate_limit=None,
+    with serve(api_key=PLANTED_KEY, seed=8, days=20, now=NOW, rate_limit=None,
                fault_rate=0.25, cut_rate=0.15) as server:  # fmt: skip
         df = sync_frame(server, private_cache_dir)
         assert server.stats.server_errors > 0 and server.stats.cuts > 0
@@ -308,7 +307,8 @@ def test_exact_through_server_errors_and_cut_bodies(private_cache_dir: Path) -> 
 
 
 def test_unknown_actions_and_extra_fields_survive_the_cache(private_cache_dir: Path) -> None:
-    with serve(api_key=PLANTED_KEY, seed=12, days=14, rate_limit=None, chaos=0.05) as server:
+    with serve(api_key=PLANTED_KEY, seed=12, days=14, now=NOW, rate_limit=None,
+               chaos=0.05) as server:  # fmt: skip
         df = sync_frame(server, private_cache_dir)
         again = sync_frame(server, private_cache_dir)
         expected = truth(server.org.entries)
@@ -334,13 +334,14 @@ class FakeClock:
 def test_exact_through_429s_honouring_retry_after(private_cache_dir: Path) -> None:
     clock = FakeClock()
     retry = RetryPolicy(max_attempts=30, jitter=False, sleep=clock.sleep)
-    with serve(api_key=PLANTED_KEY, seed=9, days=14, rate_limit=8) as server:
+    with serve(api_key=PLANTED_KEY, seed=9, days=14, now=NOW, rate_limit=8) as server:
         server.server.limiter.clock = clock
         with InventClient(PLANTED_KEY, server.base_url, retry=retry,
                           limiter=RateLimiter(10_000, clock=clock, sleep=clock.sleep),
                           max_concurrency=2) as client:  # fmt: skip
             fingerprint = key_fingerprint(PLANTED_KEY, server.base_url)
-            df = table_to_frame(sync(client, Query.build(), private_cache_dir, fingerprint))
+            rows = sync(client, Query.build(), private_cache_dir, fingerprint, clock=server.clock)
+            df = table_to_frame(rows)
         assert server.stats.rate_limited > 0
         assert_same(df, truth(server.org.entries))
 
@@ -348,21 +349,21 @@ def test_exact_through_429s_honouring_retry_after(private_cache_dir: Path) -> No
 def test_live_appends_during_paging_give_today_as_it_was_at_one_instant(
     private_cache_dir: Path,
 ) -> None:
-    late = dt.datetime.combine(today(), dt.time(23, 59), tzinfo=dt.UTC)
+    late = dt.datetime.combine(TODAY, dt.time(23, 59), tzinfo=dt.UTC)
     with serve(api_key=PLANTED_KEY, seed=3, days=14, scale=3.0, now=late, live=7,
                rate_limit=None) as server:  # fmt: skip
         df = sync_frame(server, private_cache_dir)
         snapshot = list(server.org.entries)  # the server may still append after our last page
     assert server.stats.live_added > 0
-    past = categories_as_text(df[df["date"].dt.date < today()])
-    assert_same(past, categories_as_text(truth(snapshot, last=yesterday())))
-    now_today = truth(snapshot, today(), today())
-    got_today = by_time_then_id(df[df["date"].dt.date == today()])
+    past = categories_as_text(df[df["date"].dt.date < TODAY])
+    assert_same(past, categories_as_text(truth(snapshot, last=YESTERDAY)))
+    now_today = truth(snapshot, TODAY, TODAY)
+    got_today = by_time_then_id(df[df["date"].dt.date == TODAY])
     missed = len(now_today) - len(got_today)  # arrived after our last page of today
     assert missed >= 0 and len(got_today) > 300
     # Hundreds of live entries share one second here; the order within a
     # second is the server's own, so today is compared second by second.
-    assert_same(got_today, by_time_then_id(truth(snapshot[missed:], today(), today())))
+    assert_same(got_today, by_time_then_id(truth(snapshot[missed:], TODAY, TODAY)))
 
 
 def by_time_then_id(df: pd.DataFrame) -> pd.DataFrame:
@@ -387,10 +388,10 @@ class FailAfter(httpx.BaseTransport):
 def test_fetch_incomplete_names_the_days_and_keeps_the_runs_it_completed(
     private_cache_dir: Path,
 ) -> None:
-    first = today() - dt.timedelta(days=40)
-    newest_month = (today() - dt.timedelta(days=31), yesterday())  # the first run fetched
+    first = days_before(40)
+    newest_month = (days_before(31), YESTERDAY)  # the first run fetched
     quick = RetryPolicy(max_attempts=2, jitter=False, sleep=lambda seconds: None)
-    with serve(api_key=PLANTED_KEY, seed=10, days=50, rate_limit=None) as server:
+    with serve(api_key=PLANTED_KEY, seed=10, days=50, now=NOW, rate_limit=None) as server:
         month = truth(server.org.entries, *newest_month)
         # one request finds the org, then the newest month's pages; runs go one at a time
         transport = FailAfter(server, 1 + math.ceil(len(month) / 100))
@@ -399,10 +400,11 @@ def test_fetch_incomplete_names_the_days_and_keeps_the_runs_it_completed(
         )
         fingerprint = key_fingerprint(PLANTED_KEY, server.base_url)
         with client, pytest.raises(FetchIncomplete) as caught:
-            sync(client, Query.build(date_from=first), private_cache_dir, fingerprint)
-        missing = [*day_range(first, newest_month[0] - dt.timedelta(days=1)), today()]
+            query = Query.build(date_from=first)
+            sync(client, query, private_cache_dir, fingerprint, clock=server.clock)
+        missing = [*day_range(first, newest_month[0] - dt.timedelta(days=1)), TODAY]
         assert list(caught.value.days) == missing
-        assert f"{first}..{missing[-2]}, {today()})" in str(caught.value)
+        assert f"{first}..{missing[-2]}, {TODAY})" in str(caught.value)
         assert PLANTED_KEY not in str(caught.value)
 
         server.server.knobs = replace(server.server.knobs, fault_rate=0.0)
@@ -413,10 +415,12 @@ def test_fetch_incomplete_names_the_days_and_keeps_the_runs_it_completed(
 
 
 RESUMABLE = """
+import datetime as dt
 import sys
-import auditlab
 from auditlab import load_audit_logs
-load_audit_logs(base_url=sys.argv[1], progress=False, max_concurrency=1)
+from auditlab.clock import clock_from
+now = dt.datetime.fromisoformat(sys.argv[2])
+load_audit_logs(base_url=sys.argv[1], progress=False, max_concurrency=1, clock=clock_from(now))
 """
 
 
@@ -432,9 +436,10 @@ def complete_days(manifest: Path) -> set[str]:
 def test_sync_killed_midway_resumes_without_refetching_completed_days(
     private_cache_dir: Path,
 ) -> None:
-    with serve(api_key=PLANTED_KEY, seed=11, days=75, latency_ms=15, rate_limit=None) as server:
-        child = subprocess.Popen([sys.executable, "-c", RESUMABLE, server.base_url],
-                                 env=os.environ.copy())  # fmt: skip
+    with serve(api_key=PLANTED_KEY, seed=11, days=75, now=NOW, latency_ms=15,
+               rate_limit=None) as server:  # fmt: skip
+        child = subprocess.Popen([sys.executable, "-c", RESUMABLE, server.base_url,
+                                  server.clock().isoformat()], env=os.environ.copy())  # fmt: skip
         manifest = private_cache_dir / f"org={server.org.org_id}" / "_manifest.json"
         deadline = time.monotonic() + 30
         while not complete_days(manifest) and child.poll() is None:
@@ -512,7 +517,7 @@ def test_cache_dir_that_is_a_file_names_cache_dir_before_any_request(
 def test_progress_true_shows_a_bar_of_entries_and_false_is_silent(
     server: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = today() - dt.timedelta(days=5)
+    first = days_before(5)
     load(server, date_from=first, progress=True)
     shown = capsys.readouterr().err
     assert "audit-log entries" in shown

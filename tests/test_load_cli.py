@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import PLANTED_KEY, files_containing_key
+from helpers import NOW, PLANTED_KEY, days_before, files_containing_key
 
 from auditlab.cli import main
 from auditlab.sandbox import serve
@@ -17,11 +16,12 @@ from auditlab.sandbox import serve
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
-    with serve(api_key=PLANTED_KEY, seed=4, days=14, rate_limit=None) as running:
+    with serve(api_key=PLANTED_KEY, seed=4, days=14, now=NOW, rate_limit=None) as running:
         yield running
 
 
 def fetch(server: Any, *arguments: str) -> int:
+    # The command reads the system clock: every day of the pinned org is past for it.
     return main(["fetch", "--base-url", server.base_url, "--no-progress", *arguments])
 
 
@@ -41,7 +41,7 @@ def test_fetch_writes_csv_with_the_filters_applied(
     server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "deleted.csv"
-    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=7)
+    day = days_before(7)
     status = fetch(server, "--action", "chat.deleted", "--from", day.isoformat(), "--out", str(out))
     assert status == 0
     expected = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import assert_key_absent, files_containing_key
+from helpers import assert_key_absent, files_containing_key
 
 from auditlab.report import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path, run_notebook
 

@@ -12,7 +12,7 @@ import nbformat
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from conftest import PLANTED_KEY
+from helpers import PLANTED_KEY
 
 from auditlab.cli import main
 from auditlab.errors import InvalidQuery

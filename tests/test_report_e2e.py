@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
-from conftest import PLANTED_KEY, assert_key_absent, files_containing_key
+from helpers import PLANTED_KEY, TODAY, assert_key_absent, days_before, files_containing_key
 
 import auditlab
 from auditlab.cli import main
@@ -60,6 +60,10 @@ def _write_report(sandbox, cache: Path, folder: Path, *extra: str) -> Report:
         "--out", str(html),
         "--keep-notebook", str(notebook),
         "--tz", "Europe/Berlin",
+        # the 90 days that end on the pinned sandbox's today (the command's
+        # system clock is later, so every one of them is a past day to it)
+        "--from", days_before(89).isoformat(),
+        "--to", TODAY.isoformat(),
         *extra,
     ]  # fmt: skip
     status = main(argv)
@@ -69,7 +73,7 @@ def _write_report(sandbox, cache: Path, folder: Path, *extra: str) -> Report:
 
 @pytest.fixture(scope="session")
 def report(sandbox, report_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    """Return the compliance report of the last 90 days, as recorded."""
+    """Return the compliance report of the 90 days up to the sandbox's today, as recorded."""
     return _write_report(sandbox, report_cache, tmp_path_factory.mktemp("report"))
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +74,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     than ``STALE_TEMPORARY_SECONDS``) are removed.
     """
     folder = private_folder(path.parent)
-    _remove_stale_temporaries(path)
     temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
+        _remove_stale_temporaries(path, temporary)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -90,11 +89,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     _sync_folder(folder)
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    stale = time.time() - STALE_TEMPORARY_SECONDS
+def _remove_stale_temporaries(path: Path, ours: Path) -> None:
+    # Ages are read on the file system's own clock (our fresh temporary's
+    # mtime), which a network share or a moved process clock may not share.
+    stale = ours.stat().st_mtime - STALE_TEMPORARY_SECONDS
     for temporary in path.parent.glob(f".{path.name}.*.tmp"):
         with contextlib.suppress(FileNotFoundError):  # another process got there first
-            if temporary.stat().st_mtime < stale:
+            if temporary != ours and temporary.stat().st_mtime < stale:
                 temporary.unlink()
 
 

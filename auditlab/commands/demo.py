@@ -16,6 +16,7 @@ from pathlib import Path
 
 from auditlab.api.credentials import API_KEY_VARIABLE
 from auditlab.api.query import check_whole_number
+from auditlab.clock import utc_today
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,12 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from auditlab.sandbox import serve
 
     days = check_whole_number("days", args.days, "days to report on", maximum=180)
-    today = dt.datetime.now(dt.UTC).date()
-    scope = Scope.build(date_from=today - dt.timedelta(days=days - 1), date_to=today)
     started = time.monotonic()
     print(f"Starting the sandbox (synthetic org, seed {args.seed}) on 127.0.0.1 ...", flush=True)
     with serve(seed=args.seed) as sandbox:
         print(f"  {sandbox.base_url}: {len(sandbox.org.entries):,} entries over 180 days")
+        today = utc_today(sandbox.clock)
+        scope = Scope.build(date_from=today - dt.timedelta(days=days - 1), date_to=today)
         print(
             f"Loading {scope.date_from} .. {scope.date_to} into {Path(args.cache_dir).resolve()}",
             flush=True,
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             api_key=sandbox.api_key,
             base_url=sandbox.base_url,
             cache_dir=args.cache_dir,
+            clock=sandbox.clock,
         )
         print(f"  {len(df):,} entries loaded ({time.monotonic() - started:.1f} s so far)")
         print("Writing the compliance report (papermill, then HTML) ...", flush=True)

@@ -88,8 +88,13 @@ def setup_notebook() -> str:
     whole document) with the bundled map outlines and sets the default plotly
     renderer to ``plotly_mimetype+auditlab``.
 
-    >>> setup_notebook()  # doctest: +SKIP
-    'plotly_mimetype+auditlab'
+    >>> import contextlib, io
+    >>> before = pio.renderers.default
+    >>> with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter, display() prints
+    ...     name = setup_notebook()
+    >>> name, pio.renderers.default == name
+    ('plotly_mimetype+auditlab', True)
+    >>> pio.renderers.default = before
     """
     from IPython.display import display
     from tqdm import TqdmWarning

@@ -39,7 +39,12 @@ def run_notebook(
     notebook). A failing cell raises ``ReportFailed`` with the cell's error
     name and message instead of a traceback.
 
-    >>> run_notebook(notebook_path("explore.ipynb"), "/tmp/explore.ipynb")  # doctest: +SKIP
+    >>> folder = tempfile.mkdtemp()
+    >>> cell = nbformat.v4.new_code_cell("6 * 7")
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[cell]), f"{folder}/tiny.ipynb")
+    >>> done = run_notebook(f"{folder}/tiny.ipynb", f"{folder}/done.ipynb", progress=False)
+    >>> done.cells[0].outputs[0]["data"]["text/plain"]
+    '42'
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -84,9 +89,17 @@ def write_report(
     without code and checks that neither the HTML nor the executed notebook
     contains the API key before either is written where the caller asked.
 
-    >>> write_report("q3.html", Scope.build(date_from="2026-07-01", date_to="2026-09-30"))
-    ... # doctest: +SKIP
-    PosixPath('q3.html')
+    >>> import datetime as dt
+    >>> from auditlab.sandbox import serve
+    >>> folder = tempfile.mkdtemp()
+    >>> with serve(api_key="sk_test_doc", days=14) as sandbox:
+    ...     last = sandbox.clock().date()
+    ...     scope = Scope.build(date_from=last - dt.timedelta(days=6), date_to=last)
+    ...     path = write_report(f"{folder}/report.html", scope, base_url=sandbox.base_url,
+    ...                         cache_dir=folder, progress=False,
+    ...                         environment={"INVENT_API_KEY": "sk_test_doc"})
+    >>> path.name, "sk_test_doc" in path.read_text()
+    ('report.html', False)
     """
     parameters = {
         "org_id": scope.org_id,

@@ -10,6 +10,7 @@ from typing import Any
 
 from auditlab.actions import ALL
 from auditlab.api.query import Query
+from auditlab.clock import utc_today
 from auditlab.errors import InvalidQuery
 
 DEFAULT_DAYS = 90
@@ -56,7 +57,7 @@ class Scope:
         auditlab.errors.InvalidQuery: tz 'Mars/Olympus' is not an IANA time zone ...
         """
         query = Query.build(org_id, date_from=date_from, date_to=date_to)
-        end = query.date_to or today or dt.datetime.now(dt.UTC).date()
+        end = query.date_to or today or utc_today()
         start = query.date_from or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if end < start:
             raise InvalidQuery(

@@ -9,7 +9,6 @@ instead, and says so.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import html
 import os
 from dataclasses import dataclass, field
@@ -103,17 +102,16 @@ def open_source(base_url: str | None = None, *, days: int = 180) -> DataSource:
     The sandbox serves ``days`` days of the default synthetic org (seed 0) on
     127.0.0.1 until the source is closed.
 
-    >>> import os; os.environ.pop("INVENT_API_KEY", None)  # doctest: +SKIP
-    >>> with open_source() as source:  # doctest: +SKIP
-    ...     source.is_sandbox
-    True
+    >>> with open_source("http://127.0.0.1:8787") as source:
+    ...     source.base_url, source.is_sandbox
+    ('http://127.0.0.1:8787', False)
     """
     if base_url is not None or os.environ.get(BASE_URL_VARIABLE) or _has_api_key():
         return DataSource(resolve_base_url(base_url))
     from auditlab.sandbox import serve
 
     stack = contextlib.ExitStack()
-    sandbox = stack.enter_context(serve(days=days, now=dt.datetime.now(dt.UTC)))
+    sandbox = stack.enter_context(serve(days=days))
     return DataSource(sandbox.base_url, sandbox, stack)
 
 

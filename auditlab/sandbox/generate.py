@@ -10,13 +10,13 @@ the API-key rotation, plants the incidents listed in
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from auditlab.actions import ACTIONS
+from auditlab.clock import as_utc, system_clock
 from auditlab.sandbox.entries import (
     STAFF,
     SYSTEM,
@@ -117,8 +117,7 @@ def generate_org(
         raise ValueError(f"days must be at least 14 (the incidents need room), got {days}")
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
-    now = dt.datetime.now(dt.UTC) if now is None else now
-    now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+    now = as_utc(system_clock() if now is None else now)
     clock = Clock(int(now.timestamp() * 1000), days)
     rng = np.random.default_rng(seed)
     domain = "example.com"
@@ -416,14 +415,15 @@ def _assemble(
     return entries, position
 
 
-def live_entries(org: SyntheticOrg, rng: np.random.Generator, count: int) -> list[Entry]:
-    """Return ``count`` new entries created now (oldest first), with ids after every other.
+def live_entries(
+    org: SyntheticOrg, rng: np.random.Generator, count: int, now: dt.datetime
+) -> list[Entry]:
+    """Return ``count`` new entries created at ``now`` (oldest first), with ids after every other.
 
     People still in the org (and the bot) do everyday things; the org's ``last_ms`` moves on,
     so ids and times keep increasing even within one millisecond.
     """
-    wall_ms = int(time.time() * 1000)
-    start = max(wall_ms, org.last_ms + 1)
+    start = max(int(now.timestamp() * 1000), org.last_ms + 1)
     ts = np.arange(start, start + count, dtype=np.int64)
     org.last_ms = int(ts[-1]) if count else org.last_ms
     people = org.people

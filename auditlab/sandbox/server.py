@@ -37,6 +37,7 @@ import orjson
 
 from auditlab.actions import ACTION_SET, ALL
 from auditlab.api.query import DEFAULT_TAKE, MAX_ID_LENGTH, MAX_TAKE, PARAMETER_NAMES, parse_date
+from auditlab.clock import Clock, clock_from
 from auditlab.errors import InvalidQuery
 from auditlab.sandbox.chaos import add_chaos
 from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
@@ -222,13 +223,20 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], org: SyntheticOrg, api_key: str, knobs: Knobs, seed: int
+        self,
+        address: tuple[str, int],
+        org: SyntheticOrg,
+        api_key: str,
+        knobs: Knobs,
+        seed: int,
+        clock: Clock,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, SandboxHandler)
         self.org = org
         self.api_key = api_key
         self.knobs = knobs
+        self.clock = clock
         self.stats = Stats()
         self.limiter = RateLimiter(knobs.rate_limit)
         self.store = LogStore(org.entries)
@@ -247,7 +255,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def append_live(self) -> None:
         """Append ``knobs.live`` new entries at the front of the log (now, unique ids)."""
         with self._dice_lock:
-            fresh = live_entries(self.org, self._live_rng, self.knobs.live)
+            fresh = live_entries(self.org, self._live_rng, self.knobs.live, self.clock())
             if self.knobs.chaos:
                 add_chaos(fresh, self.knobs.chaos, self._chaos_rng)
             self.store.append(fresh)
@@ -391,7 +399,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
 @dataclass
 class Sandbox:
-    """A running sandbox: where it listens, its key, the org it serves and its stats."""
+    """A running sandbox: where it listens, its key, the org it serves, its clock and stats.
+
+    ``clock`` is the sandbox's idea of the current moment (see ``auditlab.clock``);
+    a client given the same clock agrees with it on which day is today.
+    """
 
     base_url: str
     api_key: str
@@ -399,6 +411,11 @@ class Sandbox:
     stats: Stats
     knobs: Knobs
     server: SandboxHTTPServer
+
+    @property
+    def clock(self) -> Clock:
+        """Return the clock the sandbox stamps live entries with."""
+        return self.server.clock
 
     def __repr__(self) -> str:
         entries = len(self.org.entries)
@@ -433,13 +450,16 @@ def serve(
     chaos: float = 0.0,
     host: str = "127.0.0.1",
     port: int = 0,
+    clock: Clock | None = None,
 ) -> Iterator[Sandbox]:
     """Yield a running sandbox server on 127.0.0.1, stopped cleanly on exit.
 
     ``org`` serves an org generated earlier (its entries are the truth and
     grow when ``live`` appends); otherwise one is generated from ``seed``,
-    ``days``, ``now``, ``org_id`` and ``scale``. ``api_key`` defaults to a
-    random one. ``port=0`` picks a free port.
+    ``days``, ``now`` (default: the current time), ``org_id`` and ``scale``.
+    ``clock`` stamps the entries ``live`` appends; by default it starts at the
+    org's ``now`` and runs on at the real pace, so a pinned org stays pinned.
+    ``api_key`` defaults to a random one. ``port=0`` picks a free port.
 
     >>> import httpx
     >>> with serve(api_key="k", days=30) as sb:
@@ -454,7 +474,8 @@ def serve(
     if chaos:
         add_chaos(org.entries, chaos, random.Random(f"{seed}-chaos-history"), keep=org.answer_key)
     key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
-    server = SandboxHTTPServer((host, port), org, key, knobs, seed)
+    clock = clock_from(org.now) if clock is None else clock
+    server = SandboxHTTPServer((host, port), org, key, knobs, seed, clock)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="auditlab-sandbox", daemon=True)  # fmt: skip
     thread.start()

@@ -1,18 +1,78 @@
-"""Hand-built audit-log frames for the analysis tests, through the real frame layer.
+"""What the tests share: the planted key, the pinned clock, entry builders and fakes.
+
+Every test's data is pinned: a sandbox org is generated at ``NOW`` (or another
+explicit moment) and the loader is given the sandbox's clock, so nothing a
+test asserts depends on the day, hour or time zone the suite runs in.
+``make test-calendar`` runs the suite with the system clock moved to prove it.
 
 ``entry`` writes one entry in the shape of the API's example page; ``frame``
 turns a list of them into the loader's DataFrame with the real schema.
-``SAMPLE`` is a small week of one org that the table and chart tests share.
+``SAMPLE_ENTRIES`` is a small week of one org that the analysis tests share.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import threading
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from auditlab.frame import empty_frame, entries_to_table, table_to_frame
+
+PLANTED_KEY = "sk_live_PLANTED_d41d8cd98f00b204e9800998ecf8427e"
+
+# A Wednesday afternoon, UTC. Sandbox orgs built for tests end here; the
+# sandbox's clock starts here and runs on, and the loader is given that clock.
+NOW = dt.datetime(2026, 11, 18, 15, 30, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+def days_before(days: int, day: dt.date = TODAY) -> dt.date:
+    """Return the day ``days`` days before ``day`` (``TODAY`` by default)."""
+    return day - dt.timedelta(days=days)
+
+
+def utc_day(entry: dict[str, Any]) -> str:
+    """Return the UTC day of a sandbox entry as ``YYYY-MM-DD`` (its stamps end in Z)."""
+    return entry["created_at"][:10]
+
+
+def assert_key_absent(text: str | bytes, where: str) -> None:
+    """Fail if the planted key (or its raw bytes) appears in text."""
+    needle = PLANTED_KEY.encode() if isinstance(text, bytes) else PLANTED_KEY
+    assert needle not in text, f"the API key leaked into {where}"
+
+
+def files_containing_key(root: Path) -> list[Path]:
+    """Return every file under root whose bytes contain the planted key."""
+    needle = PLANTED_KEY.encode()
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+class FakeTime:
+    """A monotonic clock that only moves when someone sleeps; records every sleep."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(round(seconds, 9))
+            self.now += seconds
+
+    def advance_to(self, moment: float) -> None:
+        with self._lock:
+            self.now = moment
+
 
 _ids = itertools.count(1)
 PEOPLE = {
