@@ -61,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"INVENT_BASE_URL={sandbox.base_url}")
         print(f"INVENT_API_KEY={sandbox.api_key}")
         print("Press Ctrl-C to stop.", flush=True)
-        # A service manager stops with SIGTERM: shut down as cleanly as on Ctrl-C.
-        signal.signal(signal.SIGTERM, _interrupt)
+        # A service manager stops with SIGTERM: shut down as cleanly as on Ctrl-C. SIGINT
+        # is set too: a process started from a background job inherits it ignored.
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, _interrupt)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
