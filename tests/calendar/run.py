@@ -56,7 +56,10 @@ def run(setting: Setting, pytest_args: list[str]) -> tuple[int, float]:
         "TZ": setting.tz,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
     }
-    command = [sys.executable, "-m", "pytest", *pytest_args]
+    # time_machine is imported before pytest (sitecustomize), so pytest cannot rewrite
+    # the asserts of its plugin module and says so: expected here, and harmless
+    quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    command = [sys.executable, "-m", "pytest", *quiet, *pytest_args]
     print(f"== {setting.name}: {setting.moment} TZ={setting.tz} ({setting.why})", flush=True)
     started = time.monotonic()
     status = subprocess.run(command, cwd=ROOT, env=environment, check=False).returncode
