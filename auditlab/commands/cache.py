@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from auditlab.cache.files import cache_root
-from auditlab.cache.inventory import OrgSummary, clear, describe
+
+if TYPE_CHECKING:
+    from auditlab.cache.inventory import OrgSummary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print one paragraph per cached org; return 0."""
+    from auditlab.cache.inventory import describe
+
     root = cache_root(args.cache_dir)
     summaries = describe(root)
     total = sum(s.size for s in summaries)
@@ -42,6 +47,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_clear(args: argparse.Namespace) -> int:
     """Delete one org's cache or all of it, after confirmation; return the exit status."""
+    from auditlab.cache.inventory import clear
+
     root = cache_root(args.cache_dir)
     what = f"org {args.org}" if args.org else "every org"
     if not args.yes:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from auditlab.errors import APIError
+from auditlab.errors import MalformedPage
 from auditlab.frame import typed
 from auditlab.frame.columns import KNOWN_KEYS, Extras, Path, assemble, json_array, value_array
 from auditlab.frame.schema import COLUMNS, SCHEMA
@@ -141,13 +141,13 @@ def entries_to_table(entries: list[dict[str, Any]]) -> pa.Table:
 
 
 def _parse_page(body: bytes) -> list[dict[str, Any]]:
-    """Return the entry dicts of a body the fast path refused, or raise APIError."""
+    """Return the entry dicts of a body the fast path refused, or raise MalformedPage."""
     try:
         page = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise APIError(f"an audit-log response body is not valid JSON: {error}") from None
+        raise MalformedPage(f"an audit-log response body is not valid JSON: {error}") from None
     if not isinstance(page, list):
-        raise APIError(
+        raise MalformedPage(
             f"an audit-log response body is a JSON {type(page).__name__}, expected an array"
         )
     return _only_objects(page)
@@ -177,7 +177,7 @@ def pages_to_table(bodies: Iterable[bytes], rows: Sequence[int] | None = None) -
     A body of exactly the documented shape is decoded once, by the fast path
     of ``typed``; any other is then parsed by orjson and built the general
     way. Entries are built in batches of ``BATCH_ROWS``, so peak memory stays
-    near the table itself. Raises ``APIError`` if a body is not a JSON array.
+    near the table itself. Raises ``MalformedPage`` if a body is not a JSON array.
     Equal to ``entries_to_table`` of the pages' entries.
 
     ``rows``, when given, numbers the JSON objects of all bodies one after

@@ -66,24 +66,22 @@ class DataSource:
     def load(self, scope: Scope, *, cache_dir: str | Path | None = None) -> pd.DataFrame:
         """Return the scope's entries through the loader (and its cache), newest first.
 
-        One action is filtered by the server; several are filtered locally
-        from every action, which the cache then answers for any later mix.
+        The server is asked ``scope.query``; ``scope.keep`` then keeps what the
+        scope covers.
         """
-        from auditlab import load_audit_logs
+        from auditlab.load import load_audit_logs
 
-        one_action = scope.actions[0] if len(scope.actions) == 1 else None
+        query = scope.query
         df = load_audit_logs(
-            scope.org_id,
-            action=one_action,
-            date_from=scope.date_from,
-            date_to=scope.date_to,
+            query.org_id,
+            action=query.action,
+            date_from=query.date_from,
+            date_to=query.date_to,
             cache_dir=cache_dir,
             progress=False,
             **self.loader_arguments,
         )
-        if len(scope.actions) > 1:
-            df = df[df["action"].isin(scope.actions)].reset_index(drop=True)
-        return df
+        return scope.keep(df)
 
     def close(self) -> None:
         """Stop the sandbox if this source started one."""
