@@ -49,7 +49,7 @@ PERSON_ACTIONS: dict[str, float] = {
     "connection.deleted": 0.15, "integration.deleted": 0.15, "assistant.restored": 0.15,
     "workflow.restored": 0.08, "email.identity.created": 0.1, "email.identity.deleted": 0.03,
 }  # fmt: skip
-ADMIN_ACTIONS: dict[str, float] = {
+ADMIN_ONLY_ACTIONS: dict[str, float] = {
     "org.updated": 0.4, "org.sub_org_updated": 0.08, "org.sub_org_created": 0.03,
     "org.sub_org_member_joined": 0.05, "org.sub_org_member_role_changed": 0.03,
     "domain.created": 0.03, "domain.deleted": 0.01, "email.domain.created": 0.03,
@@ -220,7 +220,7 @@ def _background(
     humans = np.array([i for i, p in enumerate(people) if p.kind == "person"])
     admins = np.array([i for i, p in enumerate(people) if p.role in ("OWNER", "ADMIN")])
     activity = np.array([people[i].activity for i in humans])
-    admin_share = sum(ADMIN_ACTIONS.values()) / sum(PERSON_ACTIONS.values())
+    admin_share = sum(ADMIN_ONLY_ACTIONS.values()) / sum(PERSON_ACTIONS.values())
 
     by_person = np.flatnonzero(kind == 0)
     from_admin = rng.random(len(by_person)) < admin_share
@@ -231,7 +231,7 @@ def _background(
     who[plain] = rng.choice(humans, size=len(plain), p=activity / activity.sum())
     action[plain] = _choose(rng, PERSON_ACTIONS, len(plain))
     who[admin_rows] = rng.choice(admins, size=len(admin_rows))
-    action[admin_rows] = _choose(rng, ADMIN_ACTIONS, len(admin_rows))
+    action[admin_rows] = _choose(rng, ADMIN_ONLY_ACTIONS, len(admin_rows))
     ts[by_person] = _in_hours(rng, day_ms[by_person], people, who[by_person])
 
     by_bot = np.flatnonzero(kind == 1)
@@ -363,8 +363,8 @@ def _ensure_every_action(
         if ACTION_INDEX[action] in present:
             continue
         day = int(clock.midnights[int(rng.integers(1, len(clock.midnights) - 1))])
-        if action in ADMIN_ACTIONS or action in PERSON_ACTIONS:
-            who = int(rng.choice(admins if action in ADMIN_ACTIONS else humans))
+        if action in ADMIN_ONLY_ACTIONS or action in PERSON_ACTIONS:
+            who = int(rng.choice(admins if action in ADMIN_ONLY_ACTIONS else humans))
             at = _working_time(rng, people[who], day)
         else:
             who, at = STAFF, day + int(rng.integers(8, 18)) * HOUR_MS
