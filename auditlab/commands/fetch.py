@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from auditlab.cache.files import write_atomic
+from auditlab.commands.options import add_no_progress
 from auditlab.errors import InvalidQuery
-from auditlab.load import load_audit_logs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -36,13 +38,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-url", help="API base URL (default: $INVENT_BASE_URL, else Invent)")
     parser.add_argument("--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR)")
     parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_no_progress(parser)
     parser.add_argument("--out", required=True, type=Path, help="output file: .parquet or .csv")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load, write --out atomically and print what was written; return 0."""
+    from auditlab.load import load_audit_logs
+
     if args.out.suffix.lower() not in SUFFIXES:
         raise InvalidQuery(f"--out {str(args.out)!r} must end in .parquet or .csv", parameter="out")
     df = load_audit_logs(
