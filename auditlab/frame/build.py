@@ -10,16 +10,15 @@ goes the general way here: one orjson parse per page, then one C-level
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
+from auditlab.collector import collector_paused
 from auditlab.errors import MalformedPage
 from auditlab.frame import typed
 from auditlab.frame.columns import KNOWN_KEYS, Extras, Path, assemble, json_array, value_array
@@ -92,29 +91,12 @@ def _only_objects(entries: list[Any]) -> list[dict[str, Any]]:
     return objects
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while parsed JSON piles up.
-
-    Parsed JSON holds no reference cycles, so refcounting frees all of it;
-    left running, the collector rescans every live dict again and again and
-    costs more than the parsing itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _table(batches: Iterable[pa.RecordBatch]) -> pa.Table:
     """Return the batches as one table whose chunks share one dictionary per column.
 
     Unifying only remaps dictionary indices; the text buffers stay as built.
     """
-    with _collector_paused():
+    with collector_paused():
         table = pa.Table.from_batches(list(batches), schema=SCHEMA)
     return table.unify_dictionaries()
 

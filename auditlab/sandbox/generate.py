@@ -17,6 +17,7 @@ import numpy as np
 
 from auditlab.actions import ACTIONS
 from auditlab.clock import as_utc, system_clock
+from auditlab.collector import collector_paused
 from auditlab.sandbox.entries import (
     STAFF,
     SYSTEM,
@@ -24,7 +25,6 @@ from auditlab.sandbox.entries import (
     EntryFactory,
     Pools,
     membership,
-    without_gc,
 )
 from auditlab.sandbox.incidents import Incident, plant
 from auditlab.sandbox.people import Person, make_bot, make_people
@@ -401,7 +401,7 @@ def _assemble(
     actions = [ACTIONS[a] for a in cols["action"][order].tolist()]
     specials = cols["special"][order]
     build = factory.build
-    with without_gc():
+    with collector_paused():
         entries = [
             build(i, a, c + "Z", s + "Z", w, rr)
             for i, a, c, s, w, rr in zip(
