@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,28 @@ def package_imports() -> list[tuple[str, str]]:
 
 def test_no_module_inside_auditlab_imports_the_top_package():
     assert package_imports() == []
+
+
+def spelled_out(pattern: str) -> list[str]:
+    """Return module:line of every code string (docstrings aside) that matches ``pattern``."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+            and node.body and isinstance(node.body[0], ast.Expr)
+        }  # fmt: skip
+        found += [
+            f"{path.relative_to(PACKAGE).as_posix()}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings and re.search(pattern, node.value)
+        ]  # fmt: skip
+    return found
+
+
+def test_environment_variable_names_are_spelled_out_only_in_environment_py():
+    found = spelled_out(r"\b(INVENT|AUDITLAB)_[A-Z_]+\b")
+    assert len(found) == 4 and {where.split(":")[0] for where in found} == {"environment.py"}

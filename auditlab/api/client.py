@@ -29,6 +29,7 @@ from auditlab.api.query import DEFAULT_TAKE, MAX_TAKE, PARAMETER_NAMES, Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter, shared_limiter
 from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
 from auditlab.checks import check_whole_number
+from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
 
 USER_AGENT = f"auditlab/{__version__}"
@@ -233,7 +234,7 @@ class InventClient:
         if status in (401, 403):
             return AuthError(
                 f"Invent refused the API key (HTTP {status}): {message}. Check the api_key "
-                "argument, the INVENT_API_KEY environment variable or the .env file",
+                f"argument, the {API_KEY_VARIABLE} environment variable or the .env file",
                 status_code=status,
             )
         if status == 404:

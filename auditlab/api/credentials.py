@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import InvalidQuery, MissingAPIKey
 
-API_KEY_VARIABLE = "INVENT_API_KEY"
-BASE_URL_VARIABLE = "INVENT_BASE_URL"
 DEFAULT_BASE_URL = "https://api.useinvent.com"
 DOTENV_NAME = ".env"
 

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from auditlab.cache.files import cache_root
+from auditlab.commands.options import add_cache_dir
 
 if TYPE_CHECKING:
     from auditlab.cache.inventory import OrgSummary
@@ -25,9 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clear_parser.add_argument("--org", help="only this org id (default: every org)")
     clear_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for sub in (info, clear_parser):
-        sub.add_argument(
-            "--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR, else the user cache)"
-        )
+        add_cache_dir(sub)
     info.set_defaults(func=run_info)
     clear_parser.set_defaults(func=run_clear)
 

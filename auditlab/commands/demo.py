@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from auditlab.api.credentials import API_KEY_VARIABLE
 from auditlab.checks import check_whole_number
 from auditlab.clock import utc_today
+from auditlab.environment import API_KEY_VARIABLE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditlab.cache.files import write_atomic
-from auditlab.commands.options import add_no_progress
+from auditlab.commands.options import add_base_url, add_cache_dir, add_no_progress
+from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fetch",
         help="fetch audit logs into a Parquet or CSV file",
         description="Fetch an org's audit logs (complete past days come from the cache) and "
-        "write them to --out. The API key is read from INVENT_API_KEY or ./.env.",
+        f"write them to --out. The API key is read from {API_KEY_VARIABLE} or ./.env.",
     )
     parser.add_argument("--org", default="c", help="org id (default: c, the key's own org)")
     parser.add_argument("--action", help="one action, or ALL (default)")
@@ -35,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (UTC)")
     for name in ("user", "assistant", "workflow", "connection"):
         parser.add_argument(f"--{name}-id", help=f"only entries of this {name}")
-    parser.add_argument("--base-url", help="API base URL (default: $INVENT_BASE_URL, else Invent)")
-    parser.add_argument("--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR)")
+    add_base_url(parser)
+    add_cache_dir(parser)
     parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
     add_no_progress(parser)
     parser.add_argument("--out", required=True, type=Path, help="output file: .parquet or .csv")

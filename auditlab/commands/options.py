@@ -1,8 +1,10 @@
-"""Options more than one command spells the same, and old spellings kept for one release.
+"""Options more than one command takes, spelled once, and old spellings kept for one release.
 
-``--no-progress`` silences a command's progress bars; ``--action`` names the
-action (``report`` takes several). An old spelling still works for one
-release, hidden from ``--help``, and says on stderr which spelling replaces it.
+``--no-progress`` silences a command's progress bars, ``--base-url`` and
+``--cache-dir`` say where the API and the cache are; ``--action`` names the
+action everywhere (``report`` takes several). An old spelling still works for
+one release, hidden from ``--help``, and says on stderr which spelling
+replaces it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,35 @@ import functools
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from auditlab.environment import BASE_URL_VARIABLE, CACHE_DIR_VARIABLE
+
+
+def add_base_url(parser: argparse.ArgumentParser) -> None:
+    """Add ``--base-url``: the API's base URL, when it is not Invent's own.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_base_url(parser)
+    >>> parser.parse_args(["--base-url", "http://127.0.0.1:8787"]).base_url
+    'http://127.0.0.1:8787'
+    """
+    parser.add_argument(
+        "--base-url", help=f"API base URL (default: ${BASE_URL_VARIABLE}, else Invent)"
+    )
+
+
+def add_cache_dir(parser: argparse.ArgumentParser) -> None:
+    """Add ``--cache-dir``: the root folder of the Parquet cache.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_cache_dir(parser)
+    >>> parser.parse_args([]).cache_dir is None
+    True
+    """
+    parser.add_argument(
+        "--cache-dir",
+        help=f"cache folder (default: ${CACHE_DIR_VARIABLE}, else the user cache folder)",
+    )
 
 
 def add_no_progress(parser: argparse.ArgumentParser, *, old: str | None = None) -> None:

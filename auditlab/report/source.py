@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from auditlab.api.credentials import BASE_URL_VARIABLE, resolve_api_key, resolve_base_url
+from auditlab.api.credentials import resolve_api_key, resolve_base_url
+from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import MissingAPIKey
 from auditlab.report.scope import Scope
 
@@ -42,12 +43,12 @@ class DataSource:
         """Return one HTML paragraph saying where the data comes from."""
         if self.is_sandbox:
             return (
-                "<p><strong>Sandbox data.</strong> No <code>INVENT_API_KEY</code> was set and "
+                f"<p><strong>Sandbox data.</strong> No <code>{API_KEY_VARIABLE}</code> was set and "
                 "no base URL was given, so this notebook started auditlab's built-in sandbox "
                 f"and reads its synthetic organisation "
                 f"(<code>{html.escape(self.sandbox.org.org_id)}</code>, seed "
                 f"{self.sandbox.org.seed}) at <code>{html.escape(self.base_url)}</code>. "
-                "Set <code>INVENT_API_KEY</code> to report on a real organisation.</p>"
+                f"Set <code>{API_KEY_VARIABLE}</code> to report on a real organisation.</p>"
             )
         return f"<p>Data source: <code>{html.escape(self.base_url)}</code>.</p>"
 
