@@ -129,7 +129,7 @@ def generate_org(
     _background(rng, rows, clock, people, scale)
     _members_coming_and_going(rng, rows, clock, people, scale)
     _key_rotation(rng, rows, clock, people)
-    planted, quiet = plant(rng, rows, clock, people, pools)
+    planted, quiet = plant(rng, rows, clock, people)
     _ensure_every_action(rng, rows, clock, people)
     # The API bot's latest sync ran minutes ago, so today always has entries.
     rows.add(clock.now_ms - int(rng.integers(60_000, 600_000)), len(people) - 1,
