@@ -27,7 +27,7 @@ from auditlab.sandbox.entries import (
     membership,
 )
 from auditlab.sandbox.incidents import Incident, plant
-from auditlab.sandbox.people import Person, make_bot, make_people
+from auditlab.sandbox.people import Person, make_bot, make_people, make_person
 from auditlab.sandbox.rows import ACTION_INDEX, DAY_MS, HOUR_MS, Clock, Rows
 from auditlab.sandbox.world import BROWSERS, COUNTRIES, FIRST_NAMES, LAST_NAMES
 
@@ -270,23 +270,18 @@ def _members_coming_and_going(
         admin = int(rng.choice(admins))
         home = COUNTRIES[int(rng.integers(len(COUNTRIES)))]
         first, last = FIRST_NAMES[int(rng.integers(40))], LAST_NAMES[int(rng.integers(36))]
-        newcomer = Person(
-            id=f"usr_t{n:03d}{int(rng.integers(4096)):03x}",
+        newcomer = make_person(
+            user_id=f"usr_t{n:03d}{int(rng.integers(4096)):03x}",
             name=f"{first} {last}",
             email=f"guest{n}@partner.example.net",
             role="MEMBER",
-            country=home.code,
-            continent=home.continent,
-            utc_offset=home.utc_offset,
+            home=home,
             work_start=9.0,
             work_end=17.0,
             ips=(f"198.51.100.{int(rng.integers(1, 255))}",),
             agent=BROWSERS[int(rng.integers(len(BROWSERS)))],
             member_id=f"mem_t{n:03d}{int(rng.integers(4096)):03x}",
         )
-        newcomer = replace(newcomer, actor={
-            "id": newcomer.id, "name": newcomer.name, "email": newcomer.email, "avatar": None
-        })  # fmt: skip
         day = int(rng.integers(0, span - 14)) if n >= 3 else n
         invited = _working_time(rng, people[admin], int(clock.midnights[day]))
         rows.add(
