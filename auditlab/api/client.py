@@ -47,7 +47,7 @@ OUR_NAMES = {theirs: ours for ours, theirs in PARAMETER_NAMES.items()}
 
 
 class InventClient:
-    """Return a client for one Invent key: pages, ranges, retries and the rate limit.
+    """A client for one Invent key: pages, ranges, retries and the rate limit.
 
     ``rate_limit`` is requests per minute, drawn from one window shared by
     every client of this process talking to the same base URL (Invent counts

@@ -21,7 +21,7 @@ DOTENV_NAME = ".env"
 
 
 class ApiKey:
-    """Return a wrapper that holds an API key and hides it from repr, str and format.
+    """An API key that hides itself from repr, str and format.
 
     >>> key = ApiKey("sk_live_secret")
     >>> repr(key), str(key), f"{key}"

@@ -21,7 +21,7 @@ import pyarrow as pa
 from auditlab.collector import collector_paused
 from auditlab.errors import MalformedPage
 from auditlab.frame import typed
-from auditlab.frame.columns import KNOWN_KEYS, Extras, Path, assemble, json_array, value_array
+from auditlab.frame.columns import KNOWN_KEYS, Extras, KeyPath, assemble, json_array, value_array
 from auditlab.frame.schema import COLUMNS, SCHEMA
 
 logger = logging.getLogger("auditlab")
@@ -39,7 +39,7 @@ def _values(objects: list[dict[str, Any]], key: str) -> list[Any]:
     return list(map(dict.get, objects, repeat(key)))
 
 
-def _children(parents: list[dict[str, Any]], path: Path, extras: Extras) -> list[dict[str, Any]]:
+def _children(parents: list[dict[str, Any]], path: KeyPath, extras: Extras) -> list[dict[str, Any]]:
     """Return the object at ``path`` for every row, ``{}`` where absent or null.
 
     A non-object where an object belongs is kept in ``extras`` under its path.
@@ -53,7 +53,7 @@ def _children(parents: list[dict[str, Any]], path: Path, extras: Extras) -> list
     return [value or _EMPTY for value in raw]
 
 
-def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: Extras) -> None:
+def _collect_unknown_keys(objects: list[dict[str, Any]], path: KeyPath, extras: Extras) -> None:
     """Put every key of the objects at ``path`` that the schema does not name into extras."""
     unknown = set().union(*objects) - KNOWN_KEYS[path]
     for key in sorted(unknown):
@@ -65,7 +65,7 @@ def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: Ext
 def _dict_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
     """Return one record batch of ``SCHEMA`` from a non-empty list of entry dicts."""
     extras = Extras()
-    objects: dict[Path, list[dict[str, Any]]] = {(): rows}
+    objects: dict[KeyPath, list[dict[str, Any]]] = {(): rows}
     for path in KNOWN_KEYS:
         if path:
             objects[path] = _children(objects[path[:-1]], path, extras)
