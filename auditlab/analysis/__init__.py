@@ -39,7 +39,6 @@ True
 
 from typing import Any
 
-from auditlab.analysis import accessor as _accessor  # noqa: F401  (registers df.audit)
 from auditlab.analysis.breakdowns import (
     action_breakdown,
     action_breakdown_chart,
@@ -82,3 +81,6 @@ __all__ = [
     "timeline_chart",
     "travel_anomalies",
 ]
+
+# Last: the accessor binds the functions above as methods of df.audit.
+from auditlab.analysis import accessor as _accessor  # noqa: E402, F401

@@ -1,10 +1,11 @@
 """``df.audit``: every public analysis function as a method of an audit-log DataFrame.
 
 Importing ``auditlab.analysis`` (or ``auditlab.load``, which does) registers
-the accessor. Each method is defined on the class, bound to its function
-with the function's own signature and docstring, so editors, ``help()`` and
-type checkers see them. A frame that lacks a column the analysis reads has
-no ``audit`` attribute: the accessor raises AttributeError, as pandas asks.
+the accessor: the package imports this module once its functions are bound.
+Each method is defined on the class, bound to its function with the
+function's own signature and docstring, so editors, ``help()`` and type
+checkers see them. A frame that lacks a column the analysis reads has no
+``audit`` attribute: the accessor raises AttributeError, as pandas asks.
 
 >>> import auditlab.analysis
 >>> from auditlab.frame import empty_frame
@@ -20,20 +21,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
-from auditlab.analysis.breakdowns import (
-    action_breakdown,
-    action_breakdown_chart,
-    actor_action_matrix,
-    actor_action_matrix_chart,
-    actor_breakdown,
-    actor_breakdown_chart,
-)
-from auditlab.analysis.geo import country_summary, country_summary_chart
-from auditlab.analysis.ips import ip_summary, ip_summary_chart
-from auditlab.analysis.periods import timeline, timeline_chart
+import auditlab.analysis as analysis
 from auditlab.analysis.renamed import RENAMED, deprecated
-from auditlab.analysis.sensitive import sensitive_events
-from auditlab.analysis.travel import new_countries, travel_anomalies
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,21 +59,21 @@ class AuditAccessor:
             )
         self._df = df
 
-    timeline = _method(timeline)
-    timeline_chart = _method(timeline_chart)
-    actor_breakdown = _method(actor_breakdown)
-    actor_breakdown_chart = _method(actor_breakdown_chart)
-    action_breakdown = _method(action_breakdown)
-    action_breakdown_chart = _method(action_breakdown_chart)
-    actor_action_matrix = _method(actor_action_matrix)
-    actor_action_matrix_chart = _method(actor_action_matrix_chart)
-    country_summary = _method(country_summary)
-    country_summary_chart = _method(country_summary_chart)
-    ip_summary = _method(ip_summary)
-    ip_summary_chart = _method(ip_summary_chart)
-    sensitive_events = _method(sensitive_events)
-    travel_anomalies = _method(travel_anomalies)
-    new_countries = _method(new_countries)
+    timeline = _method(analysis.timeline)
+    timeline_chart = _method(analysis.timeline_chart)
+    actor_breakdown = _method(analysis.actor_breakdown)
+    actor_breakdown_chart = _method(analysis.actor_breakdown_chart)
+    action_breakdown = _method(analysis.action_breakdown)
+    action_breakdown_chart = _method(analysis.action_breakdown_chart)
+    actor_action_matrix = _method(analysis.actor_action_matrix)
+    actor_action_matrix_chart = _method(analysis.actor_action_matrix_chart)
+    country_summary = _method(analysis.country_summary)
+    country_summary_chart = _method(analysis.country_summary_chart)
+    ip_summary = _method(analysis.ip_summary)
+    ip_summary_chart = _method(analysis.ip_summary_chart)
+    sensitive_events = _method(analysis.sensitive_events)
+    travel_anomalies = _method(analysis.travel_anomalies)
+    new_countries = _method(analysis.new_countries)
 
     def __getattr__(self, name: str) -> Any:
         """Return the method an old name stands for, warning that the name is deprecated."""

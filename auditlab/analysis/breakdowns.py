@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import Labeller, make_figure
+from auditlab.analysis.figures import Labeller, Labels, make_figure
 from auditlab.analysis.sensitive import sensitive_events
 from auditlab.analysis.vocabulary import (
     TOP,
@@ -88,18 +87,10 @@ def actor_breakdown(
 
 
 def actor_breakdown_chart(
-    df: pd.DataFrame,
-    top: int | None = TOP,
-    *,
-    since: TimeBound = None,
-    until: TimeBound = None,
-    tz: str = "UTC",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    template: Any = None,
-    width: int | None = None,
-    height: int | None = None,
-) -> go.Figure:
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None,
+    tz: str = "UTC", title: str | None = None, labels: Labels = None, template: Any = None,
+    width: int | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
     """Return a bar chart of :func:`actor_breakdown`: events beside sensitive events per actor.
 
     >>> from auditlab.frame import empty_frame
@@ -147,17 +138,10 @@ def action_breakdown(
 
 
 def action_breakdown_chart(
-    df: pd.DataFrame,
-    *,
-    since: TimeBound = None,
-    until: TimeBound = None,
-    tz: str = "UTC",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    template: Any = None,
-    width: int | None = None,
+    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None, tz: str = "UTC",
+    title: str | None = None, labels: Labels = None, template: Any = None, width: int | None = None,
     height: int | None = None,
-) -> go.Figure:
+) -> go.Figure:  # fmt: skip
     """Return a treemap of :func:`action_breakdown`: categories, each split into its actions.
 
     The treemap shows every action: it sizes them, it does not rank them.
@@ -210,18 +194,10 @@ def actor_action_matrix(
 
 
 def actor_action_matrix_chart(
-    df: pd.DataFrame,
-    top: int | None = TOP,
-    *,
-    since: TimeBound = None,
-    until: TimeBound = None,
-    tz: str = "UTC",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    template: Any = None,
-    width: int | None = None,
-    height: int | None = None,
-) -> go.Figure:
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None,
+    tz: str = "UTC", title: str | None = None, labels: Labels = None, template: Any = None,
+    width: int | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
     """Return a heatmap of :func:`actor_action_matrix`: actors down, categories across.
 
     >>> from auditlab.frame import empty_frame

@@ -49,6 +49,8 @@ SHARED: dict[str, Any] = {
     "since": None, "until": None, "tz": "UTC", "title": None, "labels": None, "template": None,
     "width": None, "height": None,
 }  # fmt: skip
+# Column names -> labels of the caller's own, as plotly express's ``labels``.
+Labels = Mapping[str, str] | None
 Labeller = Callable[[str | None], str]
 Traces = Callable[[pd.DataFrame, Labeller], Iterable[dict[str, Any]]]
 

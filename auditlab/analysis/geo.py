@@ -9,22 +9,13 @@ between countries are capital-to-capital.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import Labeller, make_figure
-from auditlab.analysis.vocabulary import (
-    TOP,
-    TimeBound,
-    between,
-    busiest_first,
-    check_top,
-    head,
-    plain,
-)
+from auditlab.analysis.figures import Labeller, Labels, make_figure
+from auditlab.analysis.vocabulary import TOP, TimeBound, between, busiest_first, head, plain
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -99,7 +90,6 @@ def country_summary(
     >>> country_summary(empty_frame()).columns.tolist()
     ['country', 'country_name', 'iso3', 'events', 'actors', 'ips']
     """
-    top = check_top(top)
     table = (
         between(df, since, until, columns=["id", "country", "actor_id", "ip"])
         .groupby("country", observed=True)
@@ -115,17 +105,10 @@ def country_summary(
 
 
 def country_summary_chart(
-    df: pd.DataFrame,
-    *,
-    since: TimeBound = None,
-    until: TimeBound = None,
-    tz: str = "UTC",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    template: Any = None,
-    width: int | None = None,
+    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None, tz: str = "UTC",
+    title: str | None = None, labels: Labels = None, template: Any = None, width: int | None = None,
     height: int | None = None,
-) -> go.Figure:
+) -> go.Figure:  # fmt: skip
     """Return a world map of :func:`country_summary`: events per country (ISO-3 locations).
 
     The map colours every country with events: it does not rank them.

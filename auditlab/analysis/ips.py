@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditlab.analysis.figures import Labeller, make_figure
+from auditlab.analysis.figures import Labeller, Labels, make_figure
 from auditlab.analysis.vocabulary import TOP, TimeBound, between, busiest_first, check_top, head
 
 if TYPE_CHECKING:
@@ -89,18 +88,10 @@ def ip_summary(
 
 
 def ip_summary_chart(
-    df: pd.DataFrame,
-    top: int | None = TOP,
-    *,
-    since: TimeBound = None,
-    until: TimeBound = None,
-    tz: str = "UTC",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    template: Any = None,
-    width: int | None = None,
-    height: int | None = None,
-) -> go.Figure:
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None,
+    tz: str = "UTC", title: str | None = None, labels: Labels = None, template: Any = None,
+    width: int | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
     """Return a bar chart of :func:`ip_summary`: events per address, private ones set apart.
 
     >>> from auditlab.frame import empty_frame

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import Labeller, label, make_figure
+from auditlab.analysis.figures import Labeller, Labels, label, make_figure
 from auditlab.analysis.vocabulary import TimeBound, between, check_column, plain, wall_time
 from auditlab.errors import InvalidQuery
 
@@ -78,19 +77,11 @@ def timeline(
 
 
 def timeline_chart(
-    df: pd.DataFrame,
-    freq: str = "D",
-    by: str | None = "action_category",
-    *,
-    since: TimeBound = None,
-    until: TimeBound = None,
-    tz: str = "UTC",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    template: Any = None,
-    width: int | None = None,
+    df: pd.DataFrame, freq: str = "D", by: str | None = "action_category", *,
+    since: TimeBound = None, until: TimeBound = None, tz: str = "UTC", title: str | None = None,
+    labels: Labels = None, template: Any = None, width: int | None = None,
     height: int | None = None,
-) -> go.Figure:
+) -> go.Figure:  # fmt: skip
     """Return a stacked bar chart of :func:`timeline`, one series per ``by`` value.
 
     >>> from auditlab.frame import empty_frame

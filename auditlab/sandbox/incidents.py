@@ -129,33 +129,26 @@ def _impossible_travel(stage: Stage, who: int, days_ago: int) -> Planted:
 
 def _off_hours_privilege_escalation(stage: Stage, who: int, days_ago: int) -> Planted:
     p = stage.people[who]
-    row = stage.rows.add(
-        stage.at(who, days_ago, 3.0),
-        who,
-        "member.role_changed",
-        member=membership(p, "ADMIN"),
-        metadata={"previous_role": p.role, "new_role": "ADMIN"},
-    )
     why = (
         f"{p.name} ({p.role}) made themselves ADMIN at about 03:00 their local time, "
         "far outside their working hours; only admins change roles, in working hours."
     )
-    return _planted("off_hours_privilege_escalation", (row,), p.id, why), None
+    return _one_act(
+        stage, "off_hours_privilege_escalation", who, stage.at(who, days_ago, 3.0),
+        "member.role_changed", why, member=membership(p, "ADMIN"),
+        metadata={"previous_role": p.role, "new_role": "ADMIN"},
+    )  # fmt: skip
 
 
 def _first_api_key(stage: Stage, who: int, days_ago: int) -> Planted:
     p = stage.people[who]
-    row = stage.rows.add(
-        stage.at(who, days_ago, p.work_start + 5),
-        who,
-        "api_key.created",
-        metadata={"key_id": f"key_{int(stage.rng.integers(1 << 16)):04x}", "name": "export"},
-    )
+    at = stage.at(who, days_ago, p.work_start + 5)
+    key = {"key_id": f"key_{int(stage.rng.integers(1 << 16)):04x}", "name": "export"}
     why = (
         f"{p.name} created an API key for the first time; every other key in the org "
         "is created by one admin on a regular rotation."
     )
-    return _planted("first_api_key", (row,), p.id, why), None
+    return _one_act(stage, "first_api_key", who, at, "api_key.created", why, metadata=key)
 
 
 def _deletion_burst(stage: Stage, who: int, days_ago: int) -> Planted:
@@ -200,32 +193,33 @@ def _activity_after_removal(stage: Stage, who: int, days_ago: int) -> Planted:
 
 def _sso_profile_deleted(stage: Stage, who: int, days_ago: int) -> Planted:
     p = stage.people[who]
-    row = stage.rows.add(
-        stage.at(who, days_ago, p.work_start + 4),
-        who,
-        "sso.profile.deleted",
-        metadata=METADATA["sso.profile.deleted"](int(stage.rng.integers(1 << 20))),
-    )
+    at = stage.at(who, days_ago, p.work_start + 4)
+    profile = METADATA["sso.profile.deleted"](int(stage.rng.integers(1 << 20)))
     why = (
         f"{p.name} deleted the org's SSO profile: members can sign in "
         "without single sign-on until it is restored."
     )
-    return _planted("sso_profile_deleted", (row,), p.id, why), None
+    return _one_act(stage, "sso_profile_deleted", who, at, "sso.profile.deleted", why,
+                    metadata=profile)  # fmt: skip
 
 
 def _org_transferred(stage: Stage, who: int, days_ago: int) -> Planted:
     owner, heir = stage.people[who], stage.people[stage.admins[0]]
-    row = stage.rows.add(
-        stage.at(who, days_ago, owner.work_start + 3),
-        who,
-        "org.transferred",
-        metadata={"previous_owner_id": owner.id, "new_owner_id": heir.id},
-    )
+    at = stage.at(who, days_ago, owner.work_start + 3)
     why = (
         f"{owner.name} transferred ownership of the org to {heir.name}: "
         "the new owner holds every permission, including deleting the org."
     )
-    return _planted("org_transferred", (row,), owner.id, why), None
+    return _one_act(stage, "org_transferred", who, at, "org.transferred", why,
+                    metadata={"previous_owner_id": owner.id, "new_owner_id": heir.id})  # fmt: skip
+
+
+def _one_act(
+    stage: Stage, kind: str, who: int, at: int, action: str, why: str, **fields: Any
+) -> Planted:
+    """Return the incident of one row: ``who`` does ``action`` at ``at`` (UTC ms)."""
+    row = stage.rows.add(at, who, action, **fields)
+    return _planted(kind, (row,), stage.people[who].id, why), None
 
 
 # Each kind of incident, in the order they are planted: how, and by whom (a

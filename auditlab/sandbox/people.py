@@ -107,23 +107,11 @@ def make_person(
     if kind == "bot":
         actor["seen_at"] = None
     return Person(
-        id=user_id,
-        name=name,
-        email=email,
-        role=role,
-        country=home.code,
-        continent=home.continent,
-        utc_offset=home.utc_offset,
-        work_start=work_start,
-        work_end=work_end,
-        ips=tuple(ips),
-        agent=agent,
-        member_id=member_id,
-        avatar=avatar,
-        kind=kind,
-        activity=activity,
-        actor=actor,
-    )
+        id=user_id, name=name, email=email, role=role, country=home.code,
+        continent=home.continent, utc_offset=home.utc_offset, work_start=work_start,
+        work_end=work_end, ips=tuple(ips), agent=agent, member_id=member_id, avatar=avatar,
+        kind=kind, activity=activity, actor=actor,
+    )  # fmt: skip
 
 
 def make_people(rng: np.random.Generator, org_domain: str) -> list[Person]:
