@@ -1,8 +1,10 @@
-"""The shared keyword vocabulary: ``since``/``until``, ``tz``, ``by`` and ``top``.
+"""The shared keyword vocabulary: ``since``/``until``, ``tz``, ``top`` and ``by``.
 
 ``since`` and ``until`` accept anything ``pandas.Timestamp`` reads; a value
 without a time zone is UTC. A bare date for ``until`` includes that whole day,
 like the ``to`` filter of the audit-log endpoint. ``tz`` is an IANA time zone.
+``top`` keeps the busiest rows of a ranking table or chart (``TOP`` unless
+given, None for all). ``by`` names a column; only the timeline splits by one.
 """
 
 from __future__ import annotations
