@@ -6,7 +6,7 @@ import inspect
 
 import pandas as pd
 import pytest
-from test_analysis_frames import SAMPLE_ENTRIES, frame
+from helpers import SAMPLE_ENTRIES, frame
 
 import auditlab.analysis as analysis
 from auditlab.analysis.accessor import COLUMNS_READ, AuditAccessor

@@ -50,7 +50,7 @@ from auditlab.sandbox import serve
 with serve(api_key="k", days=14, now=dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)) as sandbox:
     df = auditlab.load_audit_logs(
         "c", date_from="2026-10-20", date_to="2026-10-31", base_url=sandbox.base_url,
-        api_key="k", cache_dir={str(tmp_path)!r}, progress=False,
+        api_key="k", cache_dir={str(tmp_path)!r}, progress=False, clock=sandbox.clock,
     )
 assert df.audit.timeline()["events"].sum() == len(df) > 0
 assert len(df.audit.actor_breakdown_chart().data) == 2

@@ -279,7 +279,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
-    """Answers one request following DESIGN section 1 and the knobs."""
+    """Answers one request as Invent's endpoint does, with the misbehaviour knobs applied."""
 
     server: SandboxHTTPServer
     protocol_version = "HTTP/1.1"
