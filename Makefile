@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-calendar test-calendar-quick lint bench sandbox browser clean
+.PHONY: demo test test-calendar test-calendar-quick lint bench sandbox sample browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/auditlab sandbox --port 8787
+
+# Regenerates data/sample/ (the same bytes every time); commit the result.
+sample: $(STAMP)
+	$(BIN)/python -m tools.sample
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

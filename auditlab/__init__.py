@@ -1,5 +1,10 @@
 """auditlab: Invent audit logs as pandas DataFrames, Parquet files and plotly charts.
 
+The package re-exports; nothing inside imports it. ``import auditlab`` loads
+neither pandas nor pyarrow: the loader, the schema and the frame helpers load
+on first use, and importing ``auditlab.load`` or ``auditlab.analysis`` (which
+the loader does) registers the ``df.audit`` accessor.
+
 >>> import auditlab
 >>> auditlab.AuditlabError.__name__
 'AuditlabError'
@@ -10,19 +15,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from auditlab.analysis import accessor as _accessor  # noqa: F401  (registers df.audit)
+from auditlab._version import __version__
 from auditlab.errors import (
     APIError,
     AuditlabError,
     AuthError,
     FetchIncomplete,
     InvalidQuery,
+    MalformedPage,
     MissingAPIKey,
     NotFound,
     RetriesExhausted,
 )
-
-__version__ = "0.1.0"
 
 # Heavier entry points load on first use, so `import auditlab` stays quick.
 _LAZY: dict[str, str] = {
@@ -39,6 +43,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'auditlab' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 __all__ = [
     "ACTIONS",
     "SCHEMA",
@@ -47,9 +55,11 @@ __all__ = [
     "AuthError",
     "FetchIncomplete",
     "InvalidQuery",
+    "MalformedPage",
     "MissingAPIKey",
     "NotFound",
     "RetriesExhausted",
+    "__version__",
     "expand_metadata",
     "load_audit_logs",
 ]

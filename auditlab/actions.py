@@ -46,9 +46,11 @@ _CATEGORY_OVERRIDES: tuple[tuple[str, str], ...] = (
 def action_category(action: str) -> str:
     """Return the category an action belongs to.
 
-    The category is the text before the first dot, except that
-    ``email.domain.*`` belongs with ``domain``. Unknown actions get a category
-    by the same rule, so a new server-side action is data, never an error.
+    The category is the text before the first dot, except for the prefixes
+    in ``_CATEGORY_OVERRIDES``: ``email.domain.*`` belongs with ``domain``,
+    ``email.identity.*`` with ``email``, ``sso.profile.*`` and
+    ``sso.domain.*`` with ``sso``. Unknown actions get a category by the
+    same rule, so a new server-side action is data, never an error.
 
     >>> action_category("email.domain.created")
     'domain'

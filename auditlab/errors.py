@@ -48,6 +48,10 @@ class RetriesExhausted(APIError):
     """A request kept failing with transient errors after every retry."""
 
 
+class MalformedPage(AuditlabError, ValueError):
+    """A response body is not a JSON array of audit-log entries."""
+
+
 class FetchIncomplete(AuditlabError):
     """Some days could not be fetched completely; the others were cached.
 

@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+import auditlab.analysis  # noqa: F401  (registers df.audit on the frames returned here)
 from auditlab.api.client import InventClient
 from auditlab.api.credentials import resolve_api_key, resolve_base_url
 from auditlab.api.paging import OnPage

@@ -11,10 +11,10 @@ from benchmarks.harness import Figure, alternate
 SIZES = (100_000, 1_000_000)
 TARGET_SECONDS_1M = 1.0
 TABLES = (
-    "activity_timeline",
-    "user_breakdown",
+    "timeline",
+    "actor_breakdown",
     "action_breakdown",
-    "user_action_matrix",
+    "actor_action_matrix",
     "country_summary",
     "ip_summary",
     "sensitive_events",

@@ -31,7 +31,7 @@ def report_end_to_end(runs: int = 3, days: int = 180) -> Figure:
             command = [
                 sys.executable, "-m", "auditlab.cli", "report", "--from", first.isoformat(),
                 "--to", today.isoformat(), "--out", str(out), "--base-url", server.base_url,
-                "--cache-dir", str(Path(folder) / f"cache-{run}"), "--quiet",
+                "--cache-dir", str(Path(folder) / f"cache-{run}"), "--no-progress",
             ]  # fmt: skip
             start = time.perf_counter()
             subprocess.run(command, env=env, check=True, capture_output=True)

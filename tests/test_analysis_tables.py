@@ -18,7 +18,7 @@ from auditlab.frame import empty_frame
 SAMPLE = frame(SAMPLE_ENTRIES)
 # The tables whose columns are fixed (the matrix's columns are the categories present).
 TABLES = [
-    "activity_timeline", "user_breakdown", "action_breakdown", "country_summary", "ip_summary",
+    "timeline", "actor_breakdown", "action_breakdown", "country_summary", "ip_summary",
     "sensitive_events", "travel_anomalies", "new_countries",
 ]  # fmt: skip
 
@@ -39,7 +39,7 @@ def test_timeline_counts_each_day_and_category_like_a_plain_count():
         (pd.Timestamp(e["created_at"][:10], tz="UTC"), action_category(e["action"]))
         for e in SAMPLE_ENTRIES
     )
-    table = analysis.activity_timeline(SAMPLE)
+    table = analysis.timeline(SAMPLE)
     assert table.columns.tolist() == ["period", "action_category", "events"]
     assert counted(table, "period", "action_category") == expected
     assert table["period"].is_monotonic_increasing
@@ -52,7 +52,7 @@ def test_timeline_periods_are_days_in_the_given_time_zone():
         pd.Timestamp(dt.datetime.fromisoformat(e["created_at"]).astimezone(tokyo).date(), tz=tokyo)
         for e in SAMPLE_ENTRIES
     )
-    table = analysis.activity_timeline(SAMPLE, by=None, tz="Asia/Tokyo")
+    table = analysis.timeline(SAMPLE, by=None, tz="Asia/Tokyo")
     assert counted(table, "period") == {(k,): v for k, v in expected.items()}
     assert str(table["period"].dt.tz) == "Asia/Tokyo"
     # 23:30 UTC on 1 October is the morning of 2 October in Tokyo.
@@ -62,7 +62,7 @@ def test_timeline_periods_are_days_in_the_given_time_zone():
 
 
 def test_timeline_weeks_start_on_monday_and_can_split_by_any_column():
-    table = analysis.activity_timeline(SAMPLE, freq="W", by="country")
+    table = analysis.timeline(SAMPLE, freq="W", by="country")
     assert table.columns.tolist() == ["period", "country", "events"]
     week = pd.Timestamp("2026-09-28", tz="UTC")
     first = table[table["period"] == week].set_index("country")["events"]
@@ -76,12 +76,12 @@ def test_timeline_rejects_an_unknown_freq_by_or_tz_naming_the_parameter():
     for kwargs, parameter in [({"freq": "fortnight"}, "freq"), ({"by": "colour"}, "by"),
                               ({"tz": "Mars/Olympus"}, "tz")]:  # fmt: skip
         with pytest.raises(InvalidQuery, match=parameter) as raised:
-            analysis.activity_timeline(SAMPLE, **kwargs)
+            analysis.timeline(SAMPLE, **kwargs)
         assert raised.value.parameter == parameter
 
 
 def test_since_and_until_keep_a_window_and_a_bare_until_date_includes_its_day():
-    table = analysis.activity_timeline(SAMPLE, by=None, since="2026-10-02", until="2026-10-03")
+    table = analysis.timeline(SAMPLE, by=None, since="2026-10-02", until="2026-10-03")
     assert table["events"].tolist() == [2, 1]
     late = analysis.action_breakdown(SAMPLE, since=dt.datetime(2026, 10, 9, 12, 1, tzinfo=dt.UTC))
     assert late["action"].tolist() == ["connection.updated"]
@@ -89,8 +89,8 @@ def test_since_and_until_keep_a_window_and_a_bare_until_date_includes_its_day():
         analysis.action_breakdown(SAMPLE, since="last tuesday")
 
 
-def test_user_breakdown_gives_one_exact_row_per_actor():
-    table = analysis.user_breakdown(SAMPLE)
+def test_actor_breakdown_gives_one_exact_row_per_actor():
+    table = analysis.actor_breakdown(SAMPLE)
     expected = pd.DataFrame({
         "actor_id": ["u1", "u3", "u2"],
         "actor_name": ["Ana Silva", "Chen Wei", "Ben Okafor"],
@@ -126,8 +126,8 @@ def test_action_breakdown_counts_events_and_distinct_actors_including_unknown_ac
     assert system["actors"] == 0
 
 
-def test_user_action_matrix_holds_each_actors_events_per_category():
-    matrix = analysis.user_action_matrix(SAMPLE)
+def test_actor_action_matrix_holds_each_actors_events_per_category():
+    matrix = analysis.actor_action_matrix(SAMPLE)
     assert matrix.index.name == "actor_id" and matrix.columns.name == "action_category"
     assert matrix.index.tolist() == ["u1", "u3", "u2"]
     cells = Counter((e["actor"]["id"], action_category(e["action"]))
@@ -135,9 +135,9 @@ def test_user_action_matrix_holds_each_actors_events_per_category():
     stacked = matrix.stack()
     assert {k: v for k, v in stacked.items() if v} == dict(cells)
     assert matrix.columns[0] == "assistant"
-    assert analysis.user_action_matrix(SAMPLE, top=1).index.tolist() == ["u1"]
+    assert analysis.actor_action_matrix(SAMPLE, top=1).index.tolist() == ["u1"]
     with pytest.raises(InvalidQuery, match="top"):
-        analysis.user_action_matrix(SAMPLE, top=0)
+        analysis.actor_action_matrix(SAMPLE, top=0)
 
 
 def test_country_summary_names_each_country_with_its_iso3_code():
@@ -192,25 +192,23 @@ def test_every_table_answers_an_empty_frame_with_its_columns_and_dtypes(name):
 
 
 def test_matrix_of_an_empty_frame_is_empty_with_named_axes():
-    matrix = analysis.user_action_matrix(empty_frame())
+    matrix = analysis.actor_action_matrix(empty_frame())
     assert matrix.shape == (0, 0)
     assert (matrix.index.name, matrix.columns.name) == ("actor_id", "action_category")
 
 
 def test_accessor_tables_equal_the_functions():
-    import auditlab  # noqa: F401  (registers df.audit)
-
-    for name in [*TABLES, "user_action_matrix"]:
+    for name in [*TABLES, "actor_action_matrix"]:
         method, function = getattr(SAMPLE.audit, name), getattr(analysis, name)
         pd.testing.assert_frame_equal(method(), function(SAMPLE))
     pd.testing.assert_frame_equal(
-        SAMPLE.audit.activity_timeline("W", by="source", tz="Europe/Berlin"),
-        analysis.activity_timeline(SAMPLE, "W", by="source", tz="Europe/Berlin"),
+        SAMPLE.audit.timeline("W", by="source", tz="Europe/Berlin"),
+        analysis.timeline(SAMPLE, "W", by="source", tz="Europe/Berlin"),
     )
     assert set(analysis.__all__) <= set(dir(SAMPLE.audit))
 
 
-@pytest.mark.parametrize("name", [*TABLES, "user_action_matrix"])
+@pytest.mark.parametrize("name", [*TABLES, "actor_action_matrix"])
 def test_tables_do_not_depend_on_categoricals_row_order_or_a_unique_index(name):
     text = SAMPLE.astype(
         {c: "str" for c in SAMPLE.columns if isinstance(SAMPLE[c].dtype, pd.CategoricalDtype)}

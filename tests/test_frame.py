@@ -15,7 +15,7 @@ import pytest
 
 import auditlab.frame.build as build
 from auditlab import InvalidQuery
-from auditlab.errors import APIError
+from auditlab.errors import MalformedPage
 from auditlab.frame import (
     COLUMNS,
     SCHEMA,
@@ -268,10 +268,10 @@ def test_items_that_are_not_objects_are_skipped_with_a_warning(
     assert "skipped 2 audit-log entries" in caplog.text
 
 
-def test_body_that_is_not_an_array_raises_api_error() -> None:
-    with pytest.raises(APIError, match="JSON dict, expected an array"):
+def test_body_that_is_not_an_array_raises_malformed_page() -> None:
+    with pytest.raises(MalformedPage, match="JSON dict, expected an array"):
         pages_to_table([b'{"message": "oops"}'])
-    with pytest.raises(APIError, match="not valid JSON"):
+    with pytest.raises(MalformedPage, match="not valid JSON"):
         pages_to_table([b"[{"])
 
 

@@ -162,11 +162,11 @@ def test_report_command_rejects_bad_options_before_running(
     served = sandbox.stats.requests
     out = tmp_path / "r.html"
     assert main(["report", "--base-url", sandbox.base_url, "--tz", "Mars/Base", "--out", str(out)])
-    assert main(["report", "--base-url", sandbox.base_url, "--actions", "nope", "--out", str(out)])
+    assert main(["report", "--base-url", sandbox.base_url, "--action", "nope", "--out", str(out)])
     assert main(["report", "--from", "2026-09-31", "--out", str(out)]) == 2
     assert main(["report", "--base-url", "http://example.com", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "--tz: tz 'Mars/Base'" in err and "--actions: action 'nope'" in err
+    assert "--tz: tz 'Mars/Base'" in err and "--action: action 'nope'" in err
     assert "--from: date_from '2026-09-31'" in err and "--base-url: base_url" in err
     assert "Traceback" not in err
     assert sandbox.stats.requests == served and not out.exists()

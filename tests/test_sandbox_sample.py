@@ -8,8 +8,8 @@ from pathlib import Path
 
 from auditlab.actions import ACTION_SET
 from auditlab.sandbox import generate_org
-from auditlab.sandbox.sample import SAMPLE, TAKE
 from auditlab.sandbox.store import LogStore
+from tools.sample import SAMPLE, TAKE
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "sample"
 

@@ -1,12 +1,35 @@
 """Pure functions DataFrame -> DataFrame or plotly Figure, over the loader's frame.
 
-Every function takes the frame first and shares one vocabulary of keywords:
-``freq`` (a pandas period alias), ``by`` (a column), ``top`` (how many rows a
-chart shows), ``since``/``until`` (a time window) and ``tz`` (an IANA time
-zone for time of day). Counts are in a column named ``events``. Each table
-has a chart beside it, drawn through one theme and one labelling helper, and
-every function answers an empty frame with an empty table or a figure that
-says "no events". Each is also a method of the ``df.audit`` accessor.
+Every function takes the frame first. A table is ``x()``; where a chart draws
+it, the chart is ``x_chart()`` and takes the table's arguments too:
+
+==========================  ================================
+table                       chart
+==========================  ================================
+``timeline``                ``timeline_chart``
+``actor_breakdown``         ``actor_breakdown_chart``
+``action_breakdown``        ``action_breakdown_chart``
+``actor_action_matrix``     ``actor_action_matrix_chart``
+``country_summary``         ``country_summary_chart``
+``ip_summary``              ``ip_summary_chart``
+``sensitive_events``        (a table for review)
+``travel_anomalies``        (a table for review)
+``new_countries``           (a table for review)
+==========================  ================================
+
+Names follow the columns they use: ``actor_*`` groups by ``actor_id``.
+Keywords mean the same everywhere: ``since``/``until`` (a time window, on
+every function), ``tz`` (an IANA time zone: of the periods, of times of day,
+and of the window a chart states), ``top`` (how many rows a ranking table or
+chart keeps; one default, ``TOP`` = 20, and None for all), ``freq`` and
+``by`` (the timeline's period and the column that splits it). Every chart
+also takes plotly express's ``title``, ``labels``, ``template``, ``width``
+and ``height``, and draws through one theme (``figures.make_figure``).
+Counts are in a column named ``events``; an empty frame gives an empty table
+or a figure that says "no events". Each function is also a method of the
+``df.audit`` accessor, which importing this package registers. The old names
+(``user_breakdown``, ``user_chart``, ...) still work for one release, with a
+DeprecationWarning.
 
 >>> import auditlab.analysis as analysis
 >>> from auditlab.frame import empty_frame
@@ -14,34 +37,50 @@ says "no events". Each is also a method of the ``df.audit`` accessor.
 True
 """
 
+from typing import Any
+
 from auditlab.analysis.breakdowns import (
     action_breakdown,
-    action_chart,
-    user_action_heatmap,
-    user_action_matrix,
-    user_breakdown,
-    user_chart,
+    action_breakdown_chart,
+    actor_action_matrix,
+    actor_action_matrix_chart,
+    actor_breakdown,
+    actor_breakdown_chart,
 )
-from auditlab.analysis.geo import country_map, country_summary
-from auditlab.analysis.ips import ip_chart, ip_summary
+from auditlab.analysis.geo import country_summary, country_summary_chart
+from auditlab.analysis.ips import ip_summary, ip_summary_chart
+from auditlab.analysis.periods import timeline, timeline_chart
+from auditlab.analysis.renamed import RENAMED, deprecated
 from auditlab.analysis.sensitive import sensitive_events
-from auditlab.analysis.timeline import activity_timeline, timeline_chart
 from auditlab.analysis.travel import new_countries, travel_anomalies
+from auditlab.analysis.vocabulary import TOP as TOP
+
+
+def __getattr__(name: str) -> Any:
+    if name in RENAMED:
+        return deprecated(name, globals()[RENAMED[name]], prefix="auditlab.analysis.")
+    raise AttributeError(f"module 'auditlab.analysis' has no attribute {name!r}")
+
+
+# The public functions; each is also a method of df.audit.
 
 __all__ = [
     "action_breakdown",
-    "action_chart",
-    "activity_timeline",
-    "country_map",
+    "action_breakdown_chart",
+    "actor_action_matrix",
+    "actor_action_matrix_chart",
+    "actor_breakdown",
+    "actor_breakdown_chart",
     "country_summary",
-    "ip_chart",
+    "country_summary_chart",
     "ip_summary",
+    "ip_summary_chart",
     "new_countries",
     "sensitive_events",
+    "timeline",
     "timeline_chart",
     "travel_anomalies",
-    "user_action_heatmap",
-    "user_action_matrix",
-    "user_breakdown",
-    "user_chart",
 ]
+
+# Last: the accessor binds the functions above as methods of df.audit.
+from auditlab.analysis import accessor as _accessor  # noqa: E402, F401

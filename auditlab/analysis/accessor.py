@@ -1,10 +1,13 @@
-"""``df.audit``: every public analysis function as a method of the DataFrame.
+"""``df.audit``: every public analysis function as a method of an audit-log DataFrame.
 
-The methods are generated from ``auditlab.analysis.__all__``, so a new
-function is a new method without a second definition; ``import auditlab``
-registers the accessor.
+Importing ``auditlab.analysis`` (or ``auditlab.load``, which does) registers
+the accessor: the package imports this module once its functions are bound.
+Each method is defined on the class, bound to its function with the
+function's own signature and docstring, so editors, ``help()`` and type
+checkers see them. A frame that lacks a column the analysis reads has no
+``audit`` attribute: the accessor raises AttributeError, as pandas asks.
 
->>> import auditlab
+>>> import auditlab.analysis
 >>> from auditlab.frame import empty_frame
 >>> empty_frame().audit.action_breakdown().columns.tolist()
 ['action_category', 'action', 'events', 'actors']
@@ -14,11 +17,33 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
 import auditlab.analysis as analysis
+from auditlab.analysis.renamed import RENAMED, deprecated
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Every column some analysis function reads; a frame from load_audit_logs has them all.
+COLUMNS_READ: tuple[str, ...] = (
+    "id", "created_at", "action", "action_category", "source", "ip", "country", "actor_id",
+    "actor_name", "actor_email", "member_user_id", "member_role",
+)  # fmt: skip
+
+
+def _method(
+    function: Callable[Concatenate[pd.DataFrame, P], R],
+) -> Callable[Concatenate[AuditAccessor, P], R]:
+    """Return ``function`` as a method that passes the accessor's frame first."""
+
+    @functools.wraps(function)
+    def method(self: AuditAccessor, *args: P.args, **kwargs: P.kwargs) -> R:
+        return function(self._df, *args, **kwargs)
+
+    return method
 
 
 @pd.api.extensions.register_dataframe_accessor("audit")
@@ -26,19 +51,32 @@ class AuditAccessor:
     """The analysis functions bound to one audit-log DataFrame: ``df.audit.timeline_chart()``."""
 
     def __init__(self, df: pd.DataFrame) -> None:
+        missing = [column for column in COLUMNS_READ if column not in df.columns]
+        if missing:
+            raise AttributeError(
+                "df.audit needs an audit-log frame such as auditlab.load_audit_logs returns; "
+                f"this one lacks the columns {', '.join(missing)}"
+            )
         self._df = df
 
-    def __dir__(self) -> list[str]:
-        return [*analysis.__all__]
+    timeline = _method(analysis.timeline)
+    timeline_chart = _method(analysis.timeline_chart)
+    actor_breakdown = _method(analysis.actor_breakdown)
+    actor_breakdown_chart = _method(analysis.actor_breakdown_chart)
+    action_breakdown = _method(analysis.action_breakdown)
+    action_breakdown_chart = _method(analysis.action_breakdown_chart)
+    actor_action_matrix = _method(analysis.actor_action_matrix)
+    actor_action_matrix_chart = _method(analysis.actor_action_matrix_chart)
+    country_summary = _method(analysis.country_summary)
+    country_summary_chart = _method(analysis.country_summary_chart)
+    ip_summary = _method(analysis.ip_summary)
+    ip_summary_chart = _method(analysis.ip_summary_chart)
+    sensitive_events = _method(analysis.sensitive_events)
+    travel_anomalies = _method(analysis.travel_anomalies)
+    new_countries = _method(analysis.new_countries)
 
-
-def _method(function: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(function)
-    def method(self: AuditAccessor, *args: Any, **kwargs: Any) -> Any:
-        return function(self._df, *args, **kwargs)
-
-    return method
-
-
-for _name in analysis.__all__:
-    setattr(AuditAccessor, _name, _method(getattr(analysis, _name)))
+    def __getattr__(self, name: str) -> Any:
+        """Return the method an old name stands for, warning that the name is deprecated."""
+        if name in RENAMED:
+            return deprecated(name, getattr(self, RENAMED[name]), prefix="df.audit.")
+        raise AttributeError(f"'AuditAccessor' object has no attribute {name!r}")

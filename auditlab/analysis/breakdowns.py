@@ -1,20 +1,28 @@
-"""Who did what: per-actor and per-action counts, the actor x category matrix, charts."""
+"""Who did what: per-actor and per-action counts, the actor x category matrix, their charts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import label, make_figure
+from auditlab.analysis.figures import Labeller, Labels, make_figure
 from auditlab.analysis.sensitive import sensitive_events
-from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, check_top, plain
+from auditlab.analysis.vocabulary import (
+    TOP,
+    TimeBound,
+    between,
+    busiest_first,
+    check_top,
+    head,
+    plain,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-USER_COLUMNS = (
+ACTOR_COLUMNS = (
     "actor_id", "actor_name", "actor_email", "events", "actions", "first_seen", "last_seen",
     "countries", "ips", "sensitive_events",
 )  # fmt: skip
@@ -47,21 +55,23 @@ def actor_labels(names: pd.DataFrame) -> pd.Series:
     return name.fillna(ids).where(~shared, name + " (" + ids + ")")
 
 
-def user_breakdown(
-    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None
+def actor_breakdown(
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None
 ) -> pd.DataFrame:
-    """Return one row per actor, most events first.
+    """Return one row per actor (``actor_id``), the ``top`` busiest, most events first.
 
     Columns: ``actor_id, actor_name, actor_email, events, actions`` (distinct),
     ``first_seen, last_seen, countries, ips`` (distinct) and
     ``sensitive_events`` (the actor's rows in :func:`sensitive_events`).
-    Events without an actor (system events) are left out.
+    Events without an actor (system events) are left out; ``top=None`` keeps
+    every actor.
 
     >>> from auditlab.frame import empty_frame
-    >>> user_breakdown(empty_frame()).columns.tolist()[:4]
+    >>> actor_breakdown(empty_frame()).columns.tolist()[:4]
     ['actor_id', 'actor_name', 'actor_email', 'events']
     """
-    rows = between(df, since, until, columns=[*USER_COLUMNS[:3], "id", "action", "country", "ip"])
+    top = check_top(top)
+    rows = between(df, since, until, columns=[*ACTOR_COLUMNS[:3], "id", "action", "country", "ip"])
     counts = rows.groupby("actor_id").agg(
         events=("id", "size"),
         actions=("action", "nunique"),
@@ -73,45 +83,49 @@ def user_breakdown(
     flagged = sensitive_events(df, since=since, until=until)["actor_id"].value_counts()
     counts["sensitive_events"] = flagged.reindex(counts.index, fill_value=0).astype("int64")
     table = actor_names(rows).join(counts).reset_index()
-    return busiest_first(table, "actor_id", USER_COLUMNS)
+    return head(busiest_first(table, "actor_id", ACTOR_COLUMNS), top)
 
 
-def user_chart(
-    df: pd.DataFrame, top: int = 15, *, since: TimeBound = None, until: TimeBound = None
-) -> go.Figure:
-    """Return a bar chart of the ``top`` actors' events beside their sensitive events.
+def actor_breakdown_chart(
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None,
+    tz: str = "UTC", title: str | None = None, labels: Labels = None, template: Any = None,
+    width: int | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """Return a bar chart of :func:`actor_breakdown`: events beside sensitive events per actor.
 
     >>> from auditlab.frame import empty_frame
-    >>> user_chart(empty_frame()).layout.title.text
+    >>> actor_breakdown_chart(empty_frame()).layout.title.text
     'Most active actors — no events'
     """
-    table = user_breakdown(df, since=since, until=until).head(check_top(top))
+    table = actor_breakdown(df, top, since=since, until=until)
 
-    def traces(table: pd.DataFrame) -> list[dict]:
+    def traces(table: pd.DataFrame, name: Labeller) -> list[dict]:
         names = actor_labels(table.set_index("actor_id"))
         return [
             {"type": "bar", "orientation": "h", "y": names, "x": table[column],
-             "name": label(column)}
+             "name": name(column)}
             for column in ("events", "sensitive_events")
         ]  # fmt: skip
 
     return make_figure(
-        table, traces, title="Most active actors", x="events", y="actor_name",
+        table, traces, args=locals(), title="Most active actors", x="events", y="actor_name",
         barmode="group", yaxis_autorange="reversed",
     )  # fmt: skip
 
 
 def action_breakdown(
-    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None
 ) -> pd.DataFrame:
-    """Return ``action_category, action, events, actors`` (distinct), most events first.
+    """Return ``action_category, action, events, actors`` (distinct), the ``top`` busiest first.
 
-    Unknown actions are rows like any other, under the category the frame gave them.
+    Unknown actions are rows like any other, under the category the frame
+    gave them; ``top=None`` keeps every action.
 
     >>> from auditlab.frame import empty_frame
     >>> action_breakdown(empty_frame()).columns.tolist()
     ['action_category', 'action', 'events', 'actors']
     """
+    top = check_top(top)
     table = (
         between(df, since, until, columns=["id", "action_category", "action", "actor_id"])
         .groupby(["action_category", "action"], observed=True, dropna=False)
@@ -120,21 +134,25 @@ def action_breakdown(
     )
     table["action_category"] = plain(table["action_category"])
     table["action"] = plain(table["action"])
-    return busiest_first(table, "action")
+    return head(busiest_first(table, "action"), top)
 
 
-def action_chart(
-    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None
-) -> go.Figure:
-    """Return a treemap of events: categories, each split into its actions.
+def action_breakdown_chart(
+    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None, tz: str = "UTC",
+    title: str | None = None, labels: Labels = None, template: Any = None, width: int | None = None,
+    height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """Return a treemap of :func:`action_breakdown`: categories, each split into its actions.
+
+    The treemap shows every action: it sizes them, it does not rank them.
 
     >>> from auditlab.frame import empty_frame
-    >>> action_chart(empty_frame()).layout.title.text
+    >>> action_breakdown_chart(empty_frame()).layout.title.text
     'Events by category and action — no events'
     """
-    table = action_breakdown(df, since=since, until=until)
+    table = action_breakdown(df, None, since=since, until=until)
 
-    def traces(table: pd.DataFrame) -> list[dict]:
+    def traces(table: pd.DataFrame, name: Labeller) -> list[dict]:
         categories = table.groupby("action_category", dropna=False)["events"].sum()
         return [{
             "type": "treemap",
@@ -146,21 +164,22 @@ def action_chart(
             "hovertemplate": "%{label}<br>%{value} events<extra></extra>",
         }]  # fmt: skip
 
-    return make_figure(table, traces, title="Events by category and action")
+    return make_figure(table, traces, args=locals(), title="Events by category and action")
 
 
-def user_action_matrix(
-    df: pd.DataFrame, top: int = 20, *, since: TimeBound = None, until: TimeBound = None
+def actor_action_matrix(
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None
 ) -> pd.DataFrame:
-    """Return events per actor (rows, ``top`` busiest) and action category (columns).
+    """Return events per actor (rows, the ``top`` busiest) and action category (columns).
 
     Rows are ordered by total events, columns by total events across the kept
     actors; the index is ``actor_id``, the columns are named ``action_category``.
 
     >>> from auditlab.frame import empty_frame
-    >>> user_action_matrix(empty_frame()).shape
+    >>> actor_action_matrix(empty_frame()).shape
     (0, 0)
     """
+    top = check_top(top)
     counts = (
         between(df, since, until, columns=["actor_id", "action_category"])
         .groupby(["actor_id", "action_category"], observed=True)
@@ -169,31 +188,34 @@ def user_action_matrix(
     )
     counts.columns = pd.Index(counts.columns.astype("str"), name="action_category")
     busiest = np.lexsort((counts.index.to_numpy(), -counts.sum(axis=1).to_numpy()))
-    matrix = counts.iloc[busiest[: check_top(top)]]
+    matrix = counts.iloc[busiest[:top]]
     columns = np.lexsort((matrix.columns.to_numpy(), -matrix.sum().to_numpy()))
     return matrix.iloc[:, columns].astype("int64")
 
 
-def user_action_heatmap(
-    df: pd.DataFrame, top: int = 20, *, since: TimeBound = None, until: TimeBound = None
-) -> go.Figure:
-    """Return a heatmap of :func:`user_action_matrix`: actors down, categories across.
+def actor_action_matrix_chart(
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None,
+    tz: str = "UTC", title: str | None = None, labels: Labels = None, template: Any = None,
+    width: int | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """Return a heatmap of :func:`actor_action_matrix`: actors down, categories across.
 
     >>> from auditlab.frame import empty_frame
-    >>> user_action_heatmap(empty_frame()).layout.title.text
+    >>> actor_action_matrix_chart(empty_frame()).layout.title.text
     'Events per actor and category — no events'
     """
-    matrix = user_action_matrix(df, top, since=since, until=until)
+    matrix = actor_action_matrix(df, top, since=since, until=until)
 
-    def traces(matrix: pd.DataFrame) -> list[dict]:
+    def traces(matrix: pd.DataFrame, name: Labeller) -> list[dict]:
         names = actor_labels(actor_names(df).reindex(matrix.index))
         return [{
             "type": "heatmap", "z": matrix.to_numpy(), "x": matrix.columns.tolist(),
-            "y": names.tolist(), "colorscale": "Blues", "colorbar": {"title": {"text": "Events"}},
+            "y": names.tolist(), "colorscale": "Blues",
+            "colorbar": {"title": {"text": name("events")}},
             "hovertemplate": "%{y}<br>%{x}: %{z} events<extra></extra>",
         }]  # fmt: skip
 
     return make_figure(
-        matrix, traces, title="Events per actor and category", x="action_category",
-        y="actor_name", yaxis_autorange="reversed",
+        matrix, traces, args=locals(), title="Events per actor and category",
+        x="action_category", y="actor_name", yaxis_autorange="reversed",
     )  # fmt: skip

@@ -8,10 +8,13 @@ plotly is imported here, on first use, so ``import auditlab`` stays quick.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from auditlab.analysis.vocabulary import TimeBound, bound
+from auditlab.checks import check_tz, check_whole_number
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -41,17 +44,30 @@ LABELS: dict[str, str] = {
     "distance_km": "Distance (km)",
 }
 
-Traces = Callable[[pd.DataFrame], Iterable[dict[str, Any]]]
+# The keywords every chart takes, with their defaults; make_figure reads them.
+SHARED: dict[str, Any] = {
+    "since": None, "until": None, "tz": "UTC", "title": None, "labels": None, "template": None,
+    "width": None, "height": None,
+}  # fmt: skip
+# Column names -> labels of the caller's own, as plotly express's ``labels``.
+Labels = Mapping[str, str] | None
+Labeller = Callable[[str | None], str]
+Traces = Callable[[pd.DataFrame, Labeller], Iterable[dict[str, Any]]]
 
 
-def label(column: str | None) -> str:
+def label(column: str | None, labels: Mapping[str, str] | None = None) -> str:
     """Return the human label of a column name, the same on every chart.
 
-    >>> label("action_category"), label("first_seen")
-    ('Category', 'First seen')
+    ``labels`` maps column names to labels of the caller's own, as plotly
+    express's ``labels`` does.
+
+    >>> label("action_category"), label("first_seen"), label("events", {"events": "Entries"})
+    ('Category', 'First seen', 'Entries')
     """
     if column is None:
         return ""
+    if labels and column in labels:
+        return labels[column]
     return LABELS.get(column, column.replace("_", " ").capitalize())
 
 
@@ -78,57 +94,87 @@ def theme() -> str:
     return f"plotly_white+{TEMPLATE}"
 
 
-def empty_figure(title: str) -> go.Figure:
-    """Return a themed figure without data whose title and note say "no events".
+def window_text(since: TimeBound = None, until: TimeBound = None, tz: str = "UTC") -> str:
+    """Return the time window ``[since, until]`` in words, times in ``tz`` ("" for no window).
 
-    >>> empty_figure("Events per day").layout.annotations[0].text
-    'no events'
+    >>> window_text("2026-10-01", "2026-10-31", "Europe/Berlin")
+    '2026-10-01 02:00 to 2026-11-01 00:59 Europe/Berlin'
+    >>> window_text(since="2026-10-01")
+    'from 2026-10-01 00:00 UTC'
     """
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    figure.update_layout(
-        template=theme(),
-        title_text=f"{title} — {NO_EVENTS}",
-        xaxis_visible=False,
-        yaxis_visible=False,
-        annotations=[
-            {"text": NO_EVENTS, "showarrow": False, "xref": "paper", "yref": "paper",
-             "x": 0.5, "y": 0.5, "font": {"size": 20}},
-        ],
-    )  # fmt: skip
-    return figure
+    zone = check_tz(tz)
+    start, end = (
+        None if value is None else f"{bound(value, name).tz_convert(zone):%Y-%m-%d %H:%M}"
+        for value, name in ((since, "since"), (until, "until"))
+    )
+    if start and end:
+        return f"{start} to {end} {zone}"
+    if start or end:
+        return f"from {start} {zone}" if start else f"until {end} {zone}"
+    return ""
 
 
 def make_figure(
     table: pd.DataFrame,
     traces: Traces,
     *,
+    args: Mapping[str, Any],
     title: str,
     x: str | None = None,
     y: str | None = None,
+    legend: str | None = None,
     **layout: Any,
 ) -> go.Figure:
-    """Return the themed, labelled figure of ``traces(table)``, or "no events".
+    """Return the themed, labelled figure of ``traces(table, name)``, or "no events".
 
-    ``traces`` turns the table into plotly trace dicts (``{"type": "bar", ...}``);
-    ``x`` and ``y`` name the columns on the axes, labelled by :func:`label`.
+    ``args`` are the chart's arguments (its ``locals()``, as in plotly
+    express), read for the keywords every chart shares (``SHARED``):
+    ``since``/``until`` (the window, said under the title in ``tz``),
+    ``title`` (else the chart's own ``title``), ``labels`` (column -> label),
+    ``template`` (a plotly template; default auditlab's theme), ``width`` and
+    ``height`` (pixels). ``traces`` turns the table into plotly trace dicts,
+    naming columns with ``name`` (:func:`label` with ``labels``); ``x``, ``y``
+    and ``legend`` name the columns on the axes and in the legend. The rest
+    is plotly layout.
 
     >>> table = pd.DataFrame({"action": ["a", "b"], "events": [3, 1]})
-    >>> bars = lambda t: [{"type": "bar", "x": t["action"], "y": t["events"]}]
-    >>> make_figure(table, bars, title="Events", x="action", y="events").data[0].type
-    'bar'
+    >>> bars = lambda t, name: [{"type": "bar", "x": t["action"], "y": t["events"]}]
+    >>> figure = make_figure(table, bars, args={"width": 400}, title="Events", x="action")
+    >>> figure.data[0].type, figure.layout.width, figure.layout.xaxis.title.text
+    ('bar', 400, 'Action')
     """
     import plotly.graph_objects as go
 
-    if table.empty:
-        return empty_figure(title)
-    figure = go.Figure(data=list(traces(table)))
+    chosen = {key: args.get(key, default) for key, default in SHARED.items()}
+    for parameter in ("width", "height"):
+        if chosen[parameter] is not None:
+            check_whole_number(parameter, chosen[parameter], "pixels")
+    title = chosen["title"] or title
+    figure = go.Figure()
     figure.update_layout(
-        template=theme(),
+        template=theme() if chosen["template"] is None else chosen["template"],
         title_text=title,
-        xaxis_title_text=label(x),
-        yaxis_title_text=label(y),
+        title_subtitle_text=window_text(chosen["since"], chosen["until"], chosen["tz"]),
+        width=chosen["width"],
+        height=chosen["height"],
+    )
+    if table.empty:
+        figure.update_layout(
+            title_text=f"{title} — {NO_EVENTS}",
+            xaxis_visible=False,
+            yaxis_visible=False,
+            annotations=[
+                {"text": NO_EVENTS, "showarrow": False, "xref": "paper", "yref": "paper",
+                 "x": 0.5, "y": 0.5, "font": {"size": 20}},
+            ],
+        )  # fmt: skip
+        return figure
+    name = functools.partial(label, labels=chosen["labels"])
+    figure.add_traces(list(traces(table, name)))
+    figure.update_layout(
+        xaxis_title_text=name(x),
+        yaxis_title_text=name(y),
+        legend_title_text=name(legend),
         **layout,
     )
     return figure

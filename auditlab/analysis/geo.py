@@ -9,13 +9,13 @@ between countries are capital-to-capital.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import make_figure
-from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, plain
+from auditlab.analysis.figures import Labeller, Labels, make_figure
+from auditlab.analysis.vocabulary import TOP, TimeBound, between, busiest_first, head, plain
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -78,13 +78,13 @@ def distance_km(
 
 
 def country_summary(
-    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None
 ) -> pd.DataFrame:
-    """Return one row per country, most events first: ``country`` (ISO-2), ``country_name``,
-    ``iso3``, ``events``, ``actors`` and ``ips`` (distinct).
+    """Return one row per country, the ``top`` busiest first: ``country`` (ISO-2),
+    ``country_name``, ``iso3``, ``events``, ``actors`` and ``ips`` (distinct).
 
     Events without a country are left out; a code geonames does not know keeps
-    its row with a missing name and ISO-3.
+    its row with a missing name and ISO-3. ``top=None`` keeps every country.
 
     >>> from auditlab.frame import empty_frame
     >>> country_summary(empty_frame()).columns.tolist()
@@ -101,32 +101,36 @@ def country_summary(
     table["country_name"] = names["country_name"].to_numpy()
     table["iso3"] = names["iso3"].to_numpy()
     table = table.astype({"country_name": "str", "iso3": "str"})
-    return busiest_first(table, "country", COUNTRY_COLUMNS)
+    return head(busiest_first(table, "country", COUNTRY_COLUMNS), top)
 
 
-def country_map(
-    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None
-) -> go.Figure:
-    """Return a world choropleth of events per country (ISO-3 locations).
+def country_summary_chart(
+    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None, tz: str = "UTC",
+    title: str | None = None, labels: Labels = None, template: Any = None, width: int | None = None,
+    height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """Return a world map of :func:`country_summary`: events per country (ISO-3 locations).
+
+    The map colours every country with events: it does not rank them.
 
     >>> from auditlab.frame import empty_frame
-    >>> country_map(empty_frame()).layout.title.text
+    >>> country_summary_chart(empty_frame()).layout.title.text
     'Events by country — no events'
     """
-    table = country_summary(df, since=since, until=until)
+    table = country_summary(df, None, since=since, until=until)
     table = table[table["iso3"].notna()]
 
-    def traces(table: pd.DataFrame) -> list[dict]:
+    def traces(table: pd.DataFrame, name: Labeller) -> list[dict]:
         return [{
             "type": "choropleth", "locations": table["iso3"], "locationmode": "ISO-3",
             "z": table["events"], "text": table["country_name"], "colorscale": "Blues",
-            "colorbar": {"title": {"text": "Events"}},
+            "colorbar": {"title": {"text": name("events")}},
             "customdata": table[["actors", "ips"]].to_numpy(),
             "hovertemplate": "%{text}<br>%{z} events<br>%{customdata[0]} actors, "
                              "%{customdata[1]} IP addresses<extra></extra>",
         }]  # fmt: skip
 
     return make_figure(
-        table, traces, title="Events by country",
+        table, traces, args=locals(), title="Events by country",
         geo={"showframe": False, "showcoastlines": False, "projection": {"type": "natural earth"}},
     )  # fmt: skip

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditlab.analysis.figures import make_figure
-from auditlab.analysis.vocabulary import TimeBound, between, busiest_first, check_top
+from auditlab.analysis.figures import Labeller, Labels, make_figure
+from auditlab.analysis.vocabulary import TOP, TimeBound, between, busiest_first, check_top, head
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -56,18 +56,19 @@ def is_private_ip(ips: pd.Series) -> pd.Series:
 
 
 def ip_summary(
-    df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None
 ) -> pd.DataFrame:
-    """Return one row per IP address, most events first.
+    """Return one row per IP address, the ``top`` busiest first.
 
     Columns: ``ip, events, actors, countries`` (distinct), ``first_seen,
     last_seen``, ``version`` (4 or 6) and ``is_private`` (see :func:`is_private_ip`).
-    Events without an address are left out.
+    Events without an address are left out; ``top=None`` keeps every address.
 
     >>> from auditlab.frame import empty_frame
     >>> ip_summary(empty_frame()).columns.tolist()[:3]
     ['ip', 'events', 'actors']
     """
+    top = check_top(top)
     table = (
         between(df, since, until, columns=["id", "ip", "actor_id", "country"])
         .groupby("ip")
@@ -83,21 +84,23 @@ def ip_summary(
     table["version"] = np.where(table["ip"].str.contains(":", regex=False), 6, 4)
     table["is_private"] = is_private_ip(table["ip"])
     table = table.astype({"ip": "str", "version": "int64"})
-    return busiest_first(table, "ip", IP_COLUMNS)
+    return head(busiest_first(table, "ip", IP_COLUMNS), top)
 
 
-def ip_chart(
-    df: pd.DataFrame, top: int = 20, *, since: TimeBound = None, until: TimeBound = None
-) -> go.Figure:
-    """Return a bar chart of the ``top`` IP addresses by events, private ones set apart.
+def ip_summary_chart(
+    df: pd.DataFrame, top: int | None = TOP, *, since: TimeBound = None, until: TimeBound = None,
+    tz: str = "UTC", title: str | None = None, labels: Labels = None, template: Any = None,
+    width: int | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """Return a bar chart of :func:`ip_summary`: events per address, private ones set apart.
 
     >>> from auditlab.frame import empty_frame
-    >>> ip_chart(empty_frame()).layout.title.text
+    >>> ip_summary_chart(empty_frame()).layout.title.text
     'Busiest IP addresses — no events'
     """
-    table = ip_summary(df, since=since, until=until).head(check_top(top))
+    table = ip_summary(df, top, since=since, until=until)
 
-    def traces(table: pd.DataFrame) -> list[dict]:
+    def traces(table: pd.DataFrame, name: Labeller) -> list[dict]:
         return [
             {"type": "bar", "orientation": "h", "y": rows["ip"], "x": rows["events"],
              "name": "private network" if private else "public or unknown",
@@ -108,7 +111,7 @@ def ip_chart(
         ]  # fmt: skip
 
     return make_figure(
-        table, traces, title="Busiest IP addresses", x="events", y="ip",
+        table, traces, args=locals(), title="Busiest IP addresses", x="events", y="ip",
         yaxis={"autorange": "reversed", "categoryorder": "array",
                "categoryarray": table["ip"].tolist()},
     )  # fmt: skip

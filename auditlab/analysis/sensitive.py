@@ -33,6 +33,7 @@ import pandas as pd
 
 from auditlab.actions import ACTIONS, action_category
 from auditlab.analysis.vocabulary import TimeBound, codes, in_window, plain, utc_array, wall_time
+from auditlab.checks import check_whole_number
 from auditlab.errors import InvalidQuery
 
 SENSITIVE_COLUMNS = (
@@ -66,7 +67,8 @@ REASONS: dict[str, str] = {
     **ORG_REASONS,
     **{a: f"{_CHANGED[action_category(a)]} change" for a in ACTIONS if _is_config_change(a)},
 }
-ADMIN_ACTIONS: frozenset[str] = frozenset(
+# The administrative actions the off-hours rule watches.
+OFF_HOURS_ACTIONS: frozenset[str] = frozenset(
     a for a in ACTIONS if action_category(a) in ("org", "sso", "domain", "api_key")
 ) | {"member.invited", "member.removed", "member.role_changed"}
 PRIVILEGED_ROLES = ("ADMIN", "OWNER")
@@ -134,8 +136,7 @@ def _checked_window(burst: int, burst_window: str, usual_share: float) -> pd.Tim
             f"usual_share={usual_share!r} must be a fraction between 0 and 1",
             parameter="usual_share",
         )
-    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 2:
-        raise InvalidQuery(f"burst={burst!r} must be a whole number >= 2", parameter="burst")
+    check_whole_number("burst", burst, "deletions by one actor that make a burst", minimum=2)
     problem = InvalidQuery(
         f"burst_window={burst_window!r} must be a positive duration such as '10min'",
         parameter="burst_window",
@@ -210,7 +211,7 @@ def _off_hours(
     df: pd.DataFrame, actors: np.ndarray, n_actors: int, tz: str, usual_share: float
 ) -> np.ndarray:
     """Return a mask of administrative actions at a time of day unusual for their actor."""
-    admin = df["action"].isin(ADMIN_ACTIONS).to_numpy(dtype=bool) & (actors >= 0)
+    admin = df["action"].isin(OFF_HOURS_ACTIONS).to_numpy(dtype=bool) & (actors >= 0)
     # Only actors who administer need a daily rhythm: number them 0..k-1, others -1
     # (the spare last slot is where code -1, no actor, lands).
     slot = np.full(n_actors + 1, -1, dtype=np.int64)

@@ -17,8 +17,8 @@ from auditlab.analysis.vocabulary import TimeBound, codes, in_window, utc_array
 from auditlab.errors import InvalidQuery
 
 TRAVEL_COLUMNS = (
-    "actor_id", "first_id", "second_id", "first_country", "second_country", "minutes_apart",
-    "distance_km", "speed_kmh",
+    "actor_id", "actor_name", "first_id", "second_id", "first_country", "second_country",
+    "minutes_apart", "distance_km", "speed_kmh",
 )  # fmt: skip
 NEW_COUNTRY_COLUMNS = (
     "actor_id", "actor_name", "country", "country_name", "first_seen", "first_id", "ip",
@@ -62,13 +62,14 @@ def travel_anomalies(
 
     Each row is a pair of consecutive located events of one actor whose
     countries' capitals are further apart than ``max_speed_kmh`` allows in
-    the time between them. Events without a country are skipped; a country
-    without a known position never makes a pair. ``since``/``until`` keep the
-    pairs whose second event falls within them. Newest pair first.
+    the time between them. ``actor_name`` is the name on the second event.
+    Events without a country are skipped; a country without a known position
+    never makes a pair. ``since``/``until`` keep the pairs whose second event
+    falls within them. Newest pair first.
 
     >>> from auditlab.frame import empty_frame
     >>> travel_anomalies(empty_frame()).columns.tolist()[:3]
-    ['actor_id', 'first_id', 'second_id']
+    ['actor_id', 'actor_name', 'first_id']
     """
     if isinstance(max_speed_kmh, bool) or not max_speed_kmh > 0:
         raise InvalidQuery(
@@ -91,13 +92,13 @@ def travel_anomalies(
     pairs = pairs[newest]
     first, second = track.rows[pairs], track.rows[pairs + 1]
     return pd.DataFrame({
-        "actor_id": df["actor_id"].array[first], "first_id": df["id"].array[first],
-        "second_id": df["id"].array[second],
+        "actor_id": df["actor_id"].array[first], "actor_name": df["actor_name"].array[second],
+        "first_id": df["id"].array[first], "second_id": df["id"].array[second],
         "first_country": track.countries[track.country[pairs]],
         "second_country": track.countries[track.country[pairs + 1]],
         "minutes_apart": minutes[keep][newest], "distance_km": distance[keep][newest],
         "speed_kmh": speed[keep][newest],
-    }).astype({column: "str" for column in TRAVEL_COLUMNS[:5]})  # fmt: skip
+    }).astype({column: "str" for column in TRAVEL_COLUMNS[:6]})  # fmt: skip
 
 
 def new_countries(

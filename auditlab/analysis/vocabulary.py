@@ -1,26 +1,35 @@
-"""The shared keyword vocabulary: ``since``/``until``, ``tz``, ``by`` and ``top``.
+"""The shared keyword vocabulary: ``since``/``until``, ``tz``, ``top`` and ``by``.
 
 ``since`` and ``until`` accept anything ``pandas.Timestamp`` reads; a value
 without a time zone is UTC. A bare date for ``until`` includes that whole day,
 like the ``to`` filter of the audit-log endpoint. ``tz`` is an IANA time zone.
+``top`` keeps the busiest rows of a ranking table or chart (``TOP`` unless
+given, None for all). ``by`` names a column; only the timeline splits by one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from auditlab.checks import check_tz, check_whole_number
 from auditlab.errors import InvalidQuery
 
 TimeBound = str | dt.date | dt.datetime | pd.Timestamp | None
+# The one default of ``top``: how many rows a ranking table or chart keeps.
+TOP = 20
 
 
-def _bound(value: Any, parameter: str) -> pd.Timestamp:
+def bound(value: Any, parameter: str) -> pd.Timestamp:
+    """Return a ``since`` or ``until`` value as a UTC Timestamp (a bare ``until`` date: its end).
+
+    >>> str(bound("2026-10-01", "until"))
+    '2026-10-01 23:59:59.999999+00:00'
+    """
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as error:
@@ -47,9 +56,9 @@ def in_window(times: pd.Series, since: TimeBound = None, until: TimeBound = None
     """
     mask = pd.Series(True, index=times.index)
     if since is not None:
-        mask &= times >= _bound(since, "since")
+        mask &= times >= bound(since, "since")
     if until is not None:
-        mask &= times <= _bound(until, "until")
+        mask &= times <= bound(until, "until")
     return mask
 
 
@@ -96,22 +105,6 @@ def codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
         return column.cat.codes.to_numpy(dtype=np.int64), column.cat.categories
     found, uniques = pd.factorize(column)
     return found.astype(np.int64), pd.Index(uniques)
-
-
-def check_tz(tz: str) -> str:
-    """Return ``tz`` if it names an IANA time zone, else raise InvalidQuery naming ``tz``.
-
-    >>> check_tz("Europe/Berlin")
-    'Europe/Berlin'
-    """
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError) as error:
-        raise InvalidQuery(
-            f"tz={tz!r} is not an IANA time zone; use e.g. 'UTC' or 'Europe/Berlin'",
-            parameter="tz",
-        ) from error
-    return tz
 
 
 def wall_time(times: pd.Series, tz: str = "UTC") -> pd.Series:
@@ -164,12 +157,22 @@ def busiest_first(
     return ordered if columns is None else ordered[list(columns)]
 
 
-def check_top(top: int) -> int:
-    """Return ``top`` if it is a positive integer, else raise InvalidQuery naming ``top``.
+def check_top(top: int | None) -> int | None:
+    """Return ``top`` if it is a whole number >= 1 or None (every row), else raise InvalidQuery.
 
-    >>> check_top(15)
-    15
+    >>> check_top(TOP), check_top(None)
+    (20, None)
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise InvalidQuery(f"top={top!r} must be a whole number >= 1", parameter="top")
-    return top
+    if top is None:
+        return None
+    return check_whole_number("top", top, "rows to keep, or None for every row")
+
+
+def head(table: pd.DataFrame, top: int | None) -> pd.DataFrame:
+    """Return the first ``top`` rows of a ranked table (every row for None), top checked.
+
+    >>> head(pd.DataFrame({"events": [3, 2, 1]}), 2)["events"].tolist()
+    [3, 2]
+    """
+    top = check_top(top)
+    return table if top is None else table.head(top)

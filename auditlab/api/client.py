@@ -18,23 +18,18 @@ import threading
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
 
-from auditlab import __version__
+from auditlab._version import __version__
 from auditlab.api.credentials import ApiKey, resolve_api_key, resolve_base_url
 from auditlab.api.paging import FetchResult, OnPage, Page, fetch_live, fetch_stable
-from auditlab.api.query import (
-    DEFAULT_TAKE,
-    MAX_TAKE,
-    PARAMETER_NAMES,
-    Query,
-    check_whole_number,
-)
+from auditlab.api.query import DEFAULT_TAKE, MAX_TAKE, PARAMETER_NAMES, Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter, shared_limiter
 from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
+from auditlab.checks import check_whole_number
+from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
 
 USER_AGENT = f"auditlab/{__version__}"
@@ -52,7 +47,7 @@ OUR_NAMES = {theirs: ours for ours, theirs in PARAMETER_NAMES.items()}
 
 
 class InventClient:
-    """Return a client for one Invent key: pages, ranges, retries and the rate limit.
+    """A client for one Invent key: pages, ranges, retries and the rate limit.
 
     ``rate_limit`` is requests per minute, drawn from one window shared by
     every client of this process talking to the same base URL (Invent counts
@@ -175,7 +170,7 @@ class InventClient:
         """
         check_whole_number("page", page, "1-based page number")
         check_whole_number("take", take, "entries per page", maximum=MAX_TAKE)
-        path = f"/orgs/{quote(query.org_id, safe='')}/audit-logs"
+        path = query.path
         params = query.to_params(page=page, take=take)
         attempts = 0
 
@@ -239,7 +234,7 @@ class InventClient:
         if status in (401, 403):
             return AuthError(
                 f"Invent refused the API key (HTTP {status}): {message}. Check the api_key "
-                "argument, the INVENT_API_KEY environment variable or the .env file",
+                f"argument, the {API_KEY_VARIABLE} environment variable or the .env file",
                 status_code=status,
             )
         if status == 404:

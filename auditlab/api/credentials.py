@@ -13,16 +13,15 @@ from pathlib import Path
 
 import httpx
 
+from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import InvalidQuery, MissingAPIKey
 
-API_KEY_VARIABLE = "INVENT_API_KEY"
-BASE_URL_VARIABLE = "INVENT_BASE_URL"
 DEFAULT_BASE_URL = "https://api.useinvent.com"
 DOTENV_NAME = ".env"
 
 
 class ApiKey:
-    """Return a wrapper that holds an API key and hides it from repr, str and format.
+    """An API key that hides itself from repr, str and format.
 
     >>> key = ApiKey("sk_live_secret")
     >>> repr(key), str(key), f"{key}"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields, replace
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from auditlab.actions import ACTION_SET, ALL
+from auditlab.actions import ACTION_SET, ACTIONS, ALL
 from auditlab.errors import InvalidQuery
 
 PARAMETER_NAMES: dict[str, str] = {
@@ -126,6 +127,24 @@ class Query:
             key["action"] = self.action
         return key
 
+    @property
+    def path(self) -> str:
+        """Return the endpoint's path for this query's org, the org id quoted.
+
+        >>> Query.build("org_1").path
+        '/orgs/org_1/audit-logs'
+        """
+        return f"/orgs/{quote(self.org_id, safe='')}/audit-logs"
+
+    def to_url(self, base_url: str) -> str:
+        """Return the full URL of this query's first request, parameters as Invent names them.
+
+        >>> Query.build(action="org.updated", date_from="2026-10-01").to_url("https://x")
+        'https://x/orgs/c/audit-logs?action=org.updated&from=2026-10-01'
+        """
+        params = self.to_params()
+        return f"{base_url.rstrip('/')}{self.path}" + (f"?{urlencode(params)}" if params else "")
+
     def to_params(self, *, page: int | None = None, take: int | None = None) -> dict[str, str]:
         """Return the HTTP query parameters, named as Invent names them.
 
@@ -181,37 +200,13 @@ def parse_date(value: Any, parameter: str) -> dt.date | None:
     )
 
 
-def check_whole_number(
-    parameter: str, value: Any, meaning: str, *, maximum: int | None = None
-) -> int:
-    """Return value if it is a whole number from 1 to maximum, else raise InvalidQuery.
-
-    >>> check_whole_number("take", 101, "per page", maximum=MAX_TAKE)
-    Traceback (most recent call last):
-    ...
-    auditlab.errors.InvalidQuery: take must be a whole number from 1 to 100 (per page), not 101
-    """
-    allowed = ">= 1" if maximum is None else f"from 1 to {maximum}"
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < 1
-        or (maximum is not None and value > maximum)
-    ):
-        raise InvalidQuery(
-            f"{parameter} must be a whole number {allowed} ({meaning}), not {value!r}",
-            parameter=parameter,
-        )
-    return value
-
-
 def _check_action(action: str | None) -> str | None:
     if action is None or action == ALL:
         return None
     if not isinstance(action, str) or action not in ACTION_SET:
         raise InvalidQuery(
             f"action {action!r} is not an Invent audit-log action: use 'ALL' or one of "
-            "the 61 actions in auditlab.actions.ACTIONS (e.g. 'member.role_changed')",
+            f"the {len(ACTIONS)} actions in auditlab.actions.ACTIONS (e.g. 'member.role_changed')",
             parameter="action",
         )
     return action

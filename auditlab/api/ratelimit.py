@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from auditlab.api.query import check_whole_number
+from auditlab.checks import check_whole_number
 from auditlab.errors import InvalidQuery
 
 logger = logging.getLogger("auditlab")

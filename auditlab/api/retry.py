@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from auditlab.api.query import check_whole_number
+from auditlab.checks import check_whole_number
 from auditlab.errors import InvalidQuery, RetriesExhausted
 
 logger = logging.getLogger("auditlab")

@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 import platformdirs
 
+from auditlab.environment import CACHE_DIR_VARIABLE
 from auditlab.errors import InvalidQuery
 
-CACHE_DIR_VARIABLE = "AUDITLAB_CACHE_DIR"
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 # A temporary this old belongs to a write that was killed, not to one in progress.

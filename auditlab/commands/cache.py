@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from auditlab.cache.files import cache_root
-from auditlab.cache.inventory import OrgSummary, clear, describe
+from auditlab.commands.options import add_cache_dir
+
+if TYPE_CHECKING:
+    from auditlab.cache.inventory import OrgSummary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,15 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clear_parser.add_argument("--org", help="only this org id (default: every org)")
     clear_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for sub in (info, clear_parser):
-        sub.add_argument(
-            "--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR, else the user cache)"
-        )
+        add_cache_dir(sub)
     info.set_defaults(func=run_info)
     clear_parser.set_defaults(func=run_clear)
 
 
 def run_info(args: argparse.Namespace) -> int:
     """Print one paragraph per cached org; return 0."""
+    from auditlab.cache.inventory import describe
+
     root = cache_root(args.cache_dir)
     summaries = describe(root)
     total = sum(s.size for s in summaries)
@@ -42,6 +46,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_clear(args: argparse.Namespace) -> int:
     """Delete one org's cache or all of it, after confirmation; return the exit status."""
+    from auditlab.cache.inventory import clear
+
     root = cache_root(args.cache_dir)
     what = f"org {args.org}" if args.org else "every org"
     if not args.yes:

@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from auditlab.api.credentials import API_KEY_VARIABLE
-from auditlab.api.query import check_whole_number
+from auditlab.checks import check_whole_number
 from auditlab.clock import utc_today
+from auditlab.environment import API_KEY_VARIABLE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; return 0 when the report shows every planted incident, else 1."""
-    from auditlab import load_audit_logs
+    from auditlab.load import load_audit_logs
     from auditlab.report import Scope, incidents_found, write_report
     from auditlab.sandbox import serve
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from auditlab.cache.files import write_atomic
+from auditlab.commands.options import add_base_url, add_cache_dir, add_no_progress
+from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
-from auditlab.load import load_audit_logs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -25,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fetch",
         help="fetch audit logs into a Parquet or CSV file",
         description="Fetch an org's audit logs (complete past days come from the cache) and "
-        "write them to --out. The API key is read from INVENT_API_KEY or ./.env.",
+        f"write them to --out. The API key is read from {API_KEY_VARIABLE} or ./.env.",
     )
     parser.add_argument("--org", default="c", help="org id (default: c, the key's own org)")
     parser.add_argument("--action", help="one action, or ALL (default)")
@@ -33,16 +36,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (UTC)")
     for name in ("user", "assistant", "workflow", "connection"):
         parser.add_argument(f"--{name}-id", help=f"only entries of this {name}")
-    parser.add_argument("--base-url", help="API base URL (default: $INVENT_BASE_URL, else Invent)")
-    parser.add_argument("--cache-dir", help="cache folder (default: $AUDITLAB_CACHE_DIR)")
+    add_base_url(parser)
+    add_cache_dir(parser)
     parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_no_progress(parser)
     parser.add_argument("--out", required=True, type=Path, help="output file: .parquet or .csv")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load, write --out atomically and print what was written; return 0."""
+    from auditlab.load import load_audit_logs
+
     if args.out.suffix.lower() not in SUFFIXES:
         raise InvalidQuery(f"--out {str(args.out)!r} must end in .parquet or .csv", parameter="out")
     df = load_audit_logs(

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from auditlab.commands.options import add_base_url, add_cache_dir, add_no_progress, deprecated
+from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
 
 if TYPE_CHECKING:
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 
 # The option that sets each parameter, so an error names what the user typed.
 OPTIONS: dict[str, str] = {
-    "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--actions",
+    "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--action",
     "tz": "--tz", "base_url": "--base-url",
 }  # fmt: skip
 
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write the compliance report (HTML) for an org and a period",
         description="Run the compliance report notebook with papermill and export it as one "
-        "HTML file that renders with no network. The API key comes from INVENT_API_KEY or "
+        f"HTML file that renders with no network. The API key comes from {API_KEY_VARIABLE} or "
         "a .env file only; with neither (and no --base-url) the built-in sandbox is used.",
     )
     parser.add_argument("--org", default="c", help="org id, or 'c' for the key's own (default)")
@@ -33,15 +35,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD",
                         help="last UTC day, inclusive (default: today)")  # fmt: skip
     parser.add_argument("--out", default="report.html", help="HTML file to write (report.html)")
-    parser.add_argument("--base-url", help="API base URL (default: INVENT_BASE_URL, else Invent)")
-    parser.add_argument("--cache-dir", help="cache root (default: AUDITLAB_CACHE_DIR, else user)")
-    parser.add_argument("--actions", nargs="+", metavar="ACTION",
+    add_base_url(parser)
+    add_cache_dir(parser)
+    parser.add_argument("--action", dest="actions", nargs="+", action="extend", metavar="ACTION",
                         help="only these actions (default: all)")  # fmt: skip
+    parser.add_argument("--actions", **deprecated("--action", nargs="+"))
     parser.add_argument("--pseudonymize", action="store_true",
                         help="replace emails, names and IP addresses by pseudonyms")  # fmt: skip
     parser.add_argument("--tz", default="UTC", help="time zone for times of day (default UTC)")
     parser.add_argument("--keep-notebook", metavar="PATH", help="also keep the executed notebook")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_no_progress(parser, old="--quiet")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         pseudonymize=args.pseudonymize,
         keep_notebook=args.keep_notebook,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=not args.no_progress and sys.stderr.isatty(),
     )
     print(out.resolve())
     return 0

@@ -6,6 +6,7 @@ import argparse
 import signal
 import threading
 
+from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.sandbox.server import DEFAULT_RATE_LIMIT, check_loopback, serve
 
 
@@ -58,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
     ) as sandbox:
         print(f"Invent sandbox for org {sandbox.org.org_id} ({len(sandbox.org.entries)} entries)")
-        print(f"INVENT_BASE_URL={sandbox.base_url}")
-        print(f"INVENT_API_KEY={sandbox.api_key}")
+        print(f"{BASE_URL_VARIABLE}={sandbox.base_url}")
+        print(f"{API_KEY_VARIABLE}={sandbox.api_key}")
         print("Press Ctrl-C to stop.", flush=True)
         # A service manager stops with SIGTERM: shut down as cleanly as on Ctrl-C. SIGINT
         # is set too: a process started from a background job inherits it ignored.

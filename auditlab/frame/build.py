@@ -10,19 +10,18 @@ goes the general way here: one orjson parse per page, then one C-level
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
-from auditlab.errors import APIError
+from auditlab.collector import collector_paused
+from auditlab.errors import MalformedPage
 from auditlab.frame import typed
-from auditlab.frame.columns import KNOWN_KEYS, Extras, Path, assemble, json_array, value_array
+from auditlab.frame.columns import KNOWN_KEYS, Extras, KeyPath, assemble, json_array, value_array
 from auditlab.frame.schema import COLUMNS, SCHEMA
 
 logger = logging.getLogger("auditlab")
@@ -40,7 +39,7 @@ def _values(objects: list[dict[str, Any]], key: str) -> list[Any]:
     return list(map(dict.get, objects, repeat(key)))
 
 
-def _children(parents: list[dict[str, Any]], path: Path, extras: Extras) -> list[dict[str, Any]]:
+def _children(parents: list[dict[str, Any]], path: KeyPath, extras: Extras) -> list[dict[str, Any]]:
     """Return the object at ``path`` for every row, ``{}`` where absent or null.
 
     A non-object where an object belongs is kept in ``extras`` under its path.
@@ -54,7 +53,7 @@ def _children(parents: list[dict[str, Any]], path: Path, extras: Extras) -> list
     return [value or _EMPTY for value in raw]
 
 
-def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: Extras) -> None:
+def _collect_unknown_keys(objects: list[dict[str, Any]], path: KeyPath, extras: Extras) -> None:
     """Put every key of the objects at ``path`` that the schema does not name into extras."""
     unknown = set().union(*objects) - KNOWN_KEYS[path]
     for key in sorted(unknown):
@@ -66,7 +65,7 @@ def _collect_unknown_keys(objects: list[dict[str, Any]], path: Path, extras: Ext
 def _dict_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
     """Return one record batch of ``SCHEMA`` from a non-empty list of entry dicts."""
     extras = Extras()
-    objects: dict[Path, list[dict[str, Any]]] = {(): rows}
+    objects: dict[KeyPath, list[dict[str, Any]]] = {(): rows}
     for path in KNOWN_KEYS:
         if path:
             objects[path] = _children(objects[path[:-1]], path, extras)
@@ -92,29 +91,12 @@ def _only_objects(entries: list[Any]) -> list[dict[str, Any]]:
     return objects
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while parsed JSON piles up.
-
-    Parsed JSON holds no reference cycles, so refcounting frees all of it;
-    left running, the collector rescans every live dict again and again and
-    costs more than the parsing itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _table(batches: Iterable[pa.RecordBatch]) -> pa.Table:
     """Return the batches as one table whose chunks share one dictionary per column.
 
     Unifying only remaps dictionary indices; the text buffers stay as built.
     """
-    with _collector_paused():
+    with collector_paused():
         table = pa.Table.from_batches(list(batches), schema=SCHEMA)
     return table.unify_dictionaries()
 
@@ -141,13 +123,13 @@ def entries_to_table(entries: list[dict[str, Any]]) -> pa.Table:
 
 
 def _parse_page(body: bytes) -> list[dict[str, Any]]:
-    """Return the entry dicts of a body the fast path refused, or raise APIError."""
+    """Return the entry dicts of a body the fast path refused, or raise MalformedPage."""
     try:
         page = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise APIError(f"an audit-log response body is not valid JSON: {error}") from None
+        raise MalformedPage(f"an audit-log response body is not valid JSON: {error}") from None
     if not isinstance(page, list):
-        raise APIError(
+        raise MalformedPage(
             f"an audit-log response body is a JSON {type(page).__name__}, expected an array"
         )
     return _only_objects(page)
@@ -177,7 +159,7 @@ def pages_to_table(bodies: Iterable[bytes], rows: Sequence[int] | None = None) -
     A body of exactly the documented shape is decoded once, by the fast path
     of ``typed``; any other is then parsed by orjson and built the general
     way. Entries are built in batches of ``BATCH_ROWS``, so peak memory stays
-    near the table itself. Raises ``APIError`` if a body is not a JSON array.
+    near the table itself. Raises ``MalformedPage`` if a body is not a JSON array.
     Equal to ``entries_to_table`` of the pages' entries.
 
     ``rows``, when given, numbers the JSON objects of all bodies one after

@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 from auditlab.actions import action_category
 from auditlab.frame.schema import BOOL, CATEGORY, COLUMNS, SCHEMA, STRING, TIMESTAMP, Column
 
-Path = tuple[str, ...]
+# The keys that lead from an entry to a value, e.g. ("member", "user", "id").
+KeyPath = tuple[str, ...]
 
 _NULL_TEXT = pa.scalar(None, STRING)
 
@@ -29,9 +30,9 @@ _NULL_TEXT = pa.scalar(None, STRING)
 _RESPELL = re.compile(rb"[\s\\]|(?:^|[:,\[])-?\d+[.eE]|(?:^|[:,\[])-0(?:$|[,\]}])")
 
 
-def _known_keys() -> dict[Path, frozenset[str]]:
+def _known_keys() -> dict[KeyPath, frozenset[str]]:
     """Return, for every object path the schema reaches into, the keys it names."""
-    known: dict[Path, set[str]] = defaultdict(set)
+    known: dict[KeyPath, set[str]] = defaultdict(set)
     for column in COLUMNS:
         for depth, key in enumerate(column.path):
             known[column.path[:depth]].add(key)
@@ -39,8 +40,8 @@ def _known_keys() -> dict[Path, frozenset[str]]:
 
 
 # Object paths, parents first (``()`` is the entry), with the keys the schema names.
-KNOWN_KEYS: dict[Path, frozenset[str]] = _known_keys()
-COLUMN_AT: dict[Path, Column] = {column.path: column for column in COLUMNS if column.path}
+KNOWN_KEYS: dict[KeyPath, frozenset[str]] = _known_keys()
+COLUMN_AT: dict[KeyPath, Column] = {column.path: column for column in COLUMNS if column.path}
 
 
 class Extras:
@@ -49,7 +50,7 @@ class Extras:
     def __init__(self) -> None:
         self.rows: dict[int, dict[str, Any]] = defaultdict(dict)
 
-    def add(self, row: int, path: Path, value: Any) -> None:
+    def add(self, row: int, path: KeyPath, value: Any) -> None:
         self.rows[row][".".join(map(str, path))] = value
 
     def to_array(self, length: int) -> pa.Array:
@@ -84,7 +85,7 @@ def _text_array(values: list[Any]) -> pa.Array:
         )
 
 
-def _reject(values: list[Any], accept: type, path: Path, extras: Extras) -> list[Any]:
+def _reject(values: list[Any], accept: type, path: KeyPath, extras: Extras) -> list[Any]:
     """Return values with every non-null value not of type ``accept`` nulled and kept in extras."""
     kept = list(values)
     for row, value in enumerate(values):
@@ -94,14 +95,14 @@ def _reject(values: list[Any], accept: type, path: Path, extras: Extras) -> list
     return kept
 
 
-def _bool_array(values: list[Any], path: Path, extras: Extras) -> pa.Array:
+def _bool_array(values: list[Any], path: KeyPath, extras: Extras) -> pa.Array:
     try:
         return pa.array(values, BOOL)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return pa.array(_reject(values, bool, path, extras), BOOL)
 
 
-def _timestamp_array(values: list[Any], path: Path, extras: Extras) -> pa.Array:
+def _timestamp_array(values: list[Any], path: KeyPath, extras: Extras) -> pa.Array:
     """Return UTC timestamps parsed by Arrow; text it cannot read is nulled and kept in extras.
 
     An ISO-8601 text without a zone offset is read as UTC, as Invent documents.

@@ -19,7 +19,7 @@ from auditlab.frame.columns import (
     COLUMN_AT,
     KNOWN_KEYS,
     Extras,
-    Path,
+    KeyPath,
     assemble,
     raw_json_array,
     value_array,
@@ -27,9 +27,9 @@ from auditlab.frame.columns import (
 from auditlab.frame.schema import BOOL, COLUMNS
 
 
-def _struct_types() -> dict[Path, type[msgspec.Struct]]:
+def _struct_types() -> dict[KeyPath, type[msgspec.Struct]]:
     """Return a struct type per object path, each naming exactly the schema's fields."""
-    types: dict[Path, type[msgspec.Struct]] = {}
+    types: dict[KeyPath, type[msgspec.Struct]] = {}
     for path in reversed(KNOWN_KEYS):
         fields: list[tuple[str, Any, Any]] = []
         for key in sorted(KNOWN_KEYS[path]):
@@ -58,7 +58,7 @@ def decode(body: bytes) -> list[msgspec.Struct] | None:
         return None
 
 
-def _fields(objects: list[msgspec.Struct], path: Path) -> dict[str, tuple[Any, ...]]:
+def _fields(objects: list[msgspec.Struct], path: KeyPath) -> dict[str, tuple[Any, ...]]:
     """Return each field of the structs at ``path`` as one tuple of values, row by row.
 
     One ``astuple`` per object and a ``zip`` to transpose run in C, several

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import auditlab
 from auditlab.errors import AuditlabError
 
 REPORT_NOTEBOOK = "compliance_report.ipynb"
@@ -23,7 +22,7 @@ def notebook_path(name: str = REPORT_NOTEBOOK) -> Path:
     'compliance_report.ipynb'
     """
     places = (
-        Path(auditlab.__file__).resolve().parent.parent / "notebooks",
+        Path(__file__).resolve().parents[2] / "notebooks",
         Path(sys.prefix) / "share" / "auditlab" / "notebooks",
     )
     for folder in places:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-import auditlab
+from auditlab._version import __version__
 from auditlab.analysis.figures import label
 from auditlab.report.digest import digest_columns
 from auditlab.report.scope import Scope
@@ -123,15 +123,10 @@ def evidence_html(
     """
     newest = df["created_at"].max() if len(df) else None
     oldest = df["created_at"].min() if len(df) else None
-    action = scope.actions[0] if len(scope.actions) == 1 else None
-    several = len(scope.actions) > 1
+    query, kept = scope.query, scope.local_actions
     rows = {
-        "Query": (
-            f"GET {base_url}/orgs/{scope.org_id}/audit-logs?"
-            f"from={scope.date_from.isoformat()}&to={scope.date_to.isoformat()}"
-            + (f"&action={action}" if action else "")
-        ),
-        "Local filter": (f"action in ({', '.join(scope.actions)})" if several else "none"),
+        "Query": f"GET {query.to_url(base_url)}",
+        "Local filter": f"action in ({', '.join(kept)})" if kept else "none",
         "Loaded at (UTC)": loaded_at.strftime("%Y-%m-%d %H:%M:%S"),
         "Fetched from the server (UTC)": (
             f"{fetched[0]} to {fetched[1]}" if fetched else "not recorded"
@@ -142,15 +137,15 @@ def evidence_html(
         ),
         "SHA-256 of the data": digest,
         "Columns covered": ", ".join(digest_columns(df)),
-        "Made with": f"auditlab {auditlab.__version__}, pandas {pd.__version__}",
+        "Made with": f"auditlab {__version__}, pandas {pd.__version__}",
     }
     recompute = (
         "import auditlab, auditlab.report\n"
-        f"df = auditlab.load_audit_logs({scope.org_id!r}, "
+        f"df = auditlab.load_audit_logs({query.org_id!r}, "
         f"date_from={scope.date_from.isoformat()!r}, date_to={scope.date_to.isoformat()!r}"
-        + (f", action={action!r}" if action else "")
+        + (f", action={query.action!r}" if query.action else "")
         + ")\n"
-        + (f"df = df[df['action'].isin({list(scope.actions)!r})]\n" if several else "")
+        + (f"df = df[df['action'].isin({list(kept)!r})]\n" if kept else "")
         + "auditlab.report.data_digest(df)"
     )
     how = (

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from auditlab.cache.files import cache_root
+from auditlab.environment import PSEUDONYM_KEY_VARIABLE
 
-KEY_ENV = "AUDITLAB_PSEUDONYM_KEY"
 KEY_FILE = "pseudonym.key"
 DIGITS = 10
 
@@ -144,11 +144,11 @@ def pseudonym_key(cache_dir: str | Path | None = None) -> bytes:
     The file is created once with 32 random bytes and mode 0600, and read
     from then on, so pseudonyms stay stable from one report to the next.
 
-    >>> import os; os.environ[KEY_ENV] = "s3cret"; pseudonym_key()
+    >>> import os; os.environ[PSEUDONYM_KEY_VARIABLE] = "s3cret"; pseudonym_key()
     b's3cret'
-    >>> del os.environ[KEY_ENV]
+    >>> del os.environ[PSEUDONYM_KEY_VARIABLE]
     """
-    from_env = os.environ.get(KEY_ENV)
+    from_env = os.environ.get(PSEUDONYM_KEY_VARIABLE)
     if from_env:
         return from_env.encode()
     path = cache_root(cache_dir) / KEY_FILE

@@ -13,7 +13,8 @@ from typing import Any
 
 import nbformat
 
-from auditlab.api.credentials import API_KEY_VARIABLE, resolve_api_key
+from auditlab.api.credentials import resolve_api_key
+from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
 from auditlab.report.errors import ReportFailed
 from auditlab.report.export import export_html

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditlab.actions import ALL
 from auditlab.api.query import Query
+from auditlab.checks import check_tz
 from auditlab.clock import utc_today
 from auditlab.errors import InvalidQuery
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DAYS = 90
 
@@ -70,13 +73,46 @@ class Scope:
             date_from=start,
             date_to=end,
             actions=_check_actions(actions),
-            tz=_check_tz(tz),
+            tz=check_tz(tz),
         )
 
     @property
     def days(self) -> int:
         """Return how many calendar days the scope spans."""
         return (self.date_to - self.date_from).days + 1
+
+    # One action is filtered by the server; several are filtered locally from
+    # every action, which the cache then answers for any later mix. `query`
+    # and `local_actions` are the one place that rule is written.
+
+    @property
+    def query(self) -> Query:
+        """Return what the server is asked: the dates, and the action if there is exactly one.
+
+        >>> Scope.build(date_to="2026-07-31", actions=["org.updated"]).query.to_params()
+        {'action': 'org.updated', 'from': '2026-05-03', 'to': '2026-07-31'}
+        """
+        return Query.build(
+            self.org_id,
+            action=self.actions[0] if len(self.actions) == 1 else None,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+
+    @property
+    def local_actions(self) -> tuple[str, ...]:
+        """Return the actions kept locally after loading: all of them if several, else none.
+
+        >>> Scope.build(date_to="2026-07-31", actions=["org.updated", "org.deleted"]).local_actions
+        ('org.updated', 'org.deleted')
+        """
+        return self.actions if len(self.actions) > 1 else ()
+
+    def keep(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Return the rows of a loaded ``query`` that the scope covers (``local_actions``)."""
+        if not self.local_actions:
+            return df
+        return df[df["action"].isin(self.local_actions)].reset_index(drop=True)
 
 
 def _check_actions(actions: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -92,13 +128,3 @@ def _check_actions(actions: Iterable[str] | str | None) -> tuple[str, ...]:
             raise InvalidQuery(str(error), parameter="actions") from None
     return tuple(dict.fromkeys(chosen))
 
-
-def _check_tz(tz: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidQuery(
-            f"tz {tz!r} is not an IANA time zone such as 'Europe/Berlin' or 'UTC'",
-            parameter="tz",
-        ) from None
-    return tz

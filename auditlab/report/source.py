@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from auditlab.api.credentials import BASE_URL_VARIABLE, resolve_api_key, resolve_base_url
+from auditlab.api.credentials import resolve_api_key, resolve_base_url
+from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import MissingAPIKey
 from auditlab.report.scope import Scope
 
@@ -42,12 +43,12 @@ class DataSource:
         """Return one HTML paragraph saying where the data comes from."""
         if self.is_sandbox:
             return (
-                "<p><strong>Sandbox data.</strong> No <code>INVENT_API_KEY</code> was set and "
+                f"<p><strong>Sandbox data.</strong> No <code>{API_KEY_VARIABLE}</code> was set and "
                 "no base URL was given, so this notebook started auditlab's built-in sandbox "
                 f"and reads its synthetic organisation "
                 f"(<code>{html.escape(self.sandbox.org.org_id)}</code>, seed "
                 f"{self.sandbox.org.seed}) at <code>{html.escape(self.base_url)}</code>. "
-                "Set <code>INVENT_API_KEY</code> to report on a real organisation.</p>"
+                f"Set <code>{API_KEY_VARIABLE}</code> to report on a real organisation.</p>"
             )
         return f"<p>Data source: <code>{html.escape(self.base_url)}</code>.</p>"
 
@@ -66,24 +67,22 @@ class DataSource:
     def load(self, scope: Scope, *, cache_dir: str | Path | None = None) -> pd.DataFrame:
         """Return the scope's entries through the loader (and its cache), newest first.
 
-        One action is filtered by the server; several are filtered locally
-        from every action, which the cache then answers for any later mix.
+        The server is asked ``scope.query``; ``scope.keep`` then keeps what the
+        scope covers.
         """
-        from auditlab import load_audit_logs
+        from auditlab.load import load_audit_logs
 
-        one_action = scope.actions[0] if len(scope.actions) == 1 else None
+        query = scope.query
         df = load_audit_logs(
-            scope.org_id,
-            action=one_action,
-            date_from=scope.date_from,
-            date_to=scope.date_to,
+            query.org_id,
+            action=query.action,
+            date_from=query.date_from,
+            date_to=query.date_to,
             cache_dir=cache_dir,
             progress=False,
             **self.loader_arguments,
         )
-        if len(scope.actions) > 1:
-            df = df[df["action"].isin(scope.actions)].reset_index(drop=True)
-        return df
+        return scope.keep(df)
 
     def close(self) -> None:
         """Stop the sandbox if this source started one."""

@@ -28,7 +28,7 @@ def add_chaos(
 
     Each chosen entry gains an unknown top-level field (``risk_score``) and
     unknown nested fields (``actor.mfa``, ``org.region``); every second one
-    also gets an action outside the documented 61.
+    also gets an action outside the catalogue (``auditlab.actions``).
 
     >>> entries = [{"id": "a", "action": "chat.deleted", "org": {"id": "o"}, "actor": None}]
     >>> add_chaos(entries, 1.0, random.Random(0)), entries[0]["org"]["region"]

@@ -8,9 +8,7 @@ connection) are shared between entries: treat entries as read-only.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,8 +29,6 @@ Entry = dict[str, Any]
 # Who performed a row, when it is not a person: the index space of `who`.
 SYSTEM = -1
 STAFF = -2
-
-NESTED = ("assistant", "workflow", "connection", "broadcast", "member")
 
 # Which nested object an action affects.
 TARGET: dict[str, str] = {
@@ -122,25 +118,6 @@ METADATA: dict[str, Callable[[int], Any]] = {
     "member.role_changed": lambda r: {"previous_role": "MEMBER", "new_role": "DEVELOPER"},
     "member.invited": lambda r: {"email": f"new{r % 997}@example.com", "role": "MEMBER"},
 }
-
-
-@contextlib.contextmanager
-def without_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of acyclic objects are made.
-
-    Each few hundred new dicts or tuples would otherwise start a collection
-    that walks every live entry; none of them form cycles, so it finds nothing.
-
-    >>> with without_gc():
-    ...     rows = [{"n": n} for n in range(3)]
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class Pools:

@@ -4,7 +4,7 @@
 working hours, more on weekdays, the API bot around the clock with a nightly
 batch, system events without an actor), adds the members who come and go and
 the API-key rotation, plants the incidents listed in
-``auditlab.sandbox.incidents``, and makes sure each of the 61 actions occurs.
+``auditlab.sandbox.incidents``, and makes sure every action of the catalogue occurs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from auditlab.actions import ACTIONS
 from auditlab.clock import as_utc, system_clock
+from auditlab.collector import collector_paused
 from auditlab.sandbox.entries import (
     STAFF,
     SYSTEM,
@@ -24,10 +25,9 @@ from auditlab.sandbox.entries import (
     EntryFactory,
     Pools,
     membership,
-    without_gc,
 )
 from auditlab.sandbox.incidents import Incident, plant
-from auditlab.sandbox.people import Person, make_bot, make_people
+from auditlab.sandbox.people import Person, make_bot, make_people, make_person
 from auditlab.sandbox.rows import ACTION_INDEX, DAY_MS, HOUR_MS, Clock, Rows
 from auditlab.sandbox.world import BROWSERS, COUNTRIES, FIRST_NAMES, LAST_NAMES
 
@@ -49,7 +49,7 @@ PERSON_ACTIONS: dict[str, float] = {
     "connection.deleted": 0.15, "integration.deleted": 0.15, "assistant.restored": 0.15,
     "workflow.restored": 0.08, "email.identity.created": 0.1, "email.identity.deleted": 0.03,
 }  # fmt: skip
-ADMIN_ACTIONS: dict[str, float] = {
+ADMIN_ONLY_ACTIONS: dict[str, float] = {
     "org.updated": 0.4, "org.sub_org_updated": 0.08, "org.sub_org_created": 0.03,
     "org.sub_org_member_joined": 0.05, "org.sub_org_member_role_changed": 0.03,
     "domain.created": 0.03, "domain.deleted": 0.01, "email.domain.created": 0.03,
@@ -110,8 +110,8 @@ def generate_org(
     170 entries a weekday and a sixth of that a weekend day, times ``scale``.
 
     >>> org = generate_org(seed=3, days=30, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
-    >>> len({e["action"] for e in org.entries})
-    61
+    >>> {e["action"] for e in org.entries} == set(ACTIONS)
+    True
     """
     if days < 14:
         raise ValueError(f"days must be at least 14 (the incidents need room), got {days}")
@@ -129,7 +129,7 @@ def generate_org(
     _background(rng, rows, clock, people, scale)
     _members_coming_and_going(rng, rows, clock, people, scale)
     _key_rotation(rng, rows, clock, people)
-    planted, quiet = plant(rng, rows, clock, people, pools)
+    planted, quiet = plant(rng, rows, clock, people)
     _ensure_every_action(rng, rows, clock, people)
     # The API bot's latest sync ran minutes ago, so today always has entries.
     rows.add(clock.now_ms - int(rng.integers(60_000, 600_000)), len(people) - 1,
@@ -220,7 +220,7 @@ def _background(
     humans = np.array([i for i, p in enumerate(people) if p.kind == "person"])
     admins = np.array([i for i, p in enumerate(people) if p.role in ("OWNER", "ADMIN")])
     activity = np.array([people[i].activity for i in humans])
-    admin_share = sum(ADMIN_ACTIONS.values()) / sum(PERSON_ACTIONS.values())
+    admin_share = sum(ADMIN_ONLY_ACTIONS.values()) / sum(PERSON_ACTIONS.values())
 
     by_person = np.flatnonzero(kind == 0)
     from_admin = rng.random(len(by_person)) < admin_share
@@ -231,7 +231,7 @@ def _background(
     who[plain] = rng.choice(humans, size=len(plain), p=activity / activity.sum())
     action[plain] = _choose(rng, PERSON_ACTIONS, len(plain))
     who[admin_rows] = rng.choice(admins, size=len(admin_rows))
-    action[admin_rows] = _choose(rng, ADMIN_ACTIONS, len(admin_rows))
+    action[admin_rows] = _choose(rng, ADMIN_ONLY_ACTIONS, len(admin_rows))
     ts[by_person] = _in_hours(rng, day_ms[by_person], people, who[by_person])
 
     by_bot = np.flatnonzero(kind == 1)
@@ -270,23 +270,18 @@ def _members_coming_and_going(
         admin = int(rng.choice(admins))
         home = COUNTRIES[int(rng.integers(len(COUNTRIES)))]
         first, last = FIRST_NAMES[int(rng.integers(40))], LAST_NAMES[int(rng.integers(36))]
-        newcomer = Person(
-            id=f"usr_t{n:03d}{int(rng.integers(4096)):03x}",
+        newcomer = make_person(
+            user_id=f"usr_t{n:03d}{int(rng.integers(4096)):03x}",
             name=f"{first} {last}",
             email=f"guest{n}@partner.example.net",
             role="MEMBER",
-            country=home.code,
-            continent=home.continent,
-            utc_offset=home.utc_offset,
+            home=home,
             work_start=9.0,
             work_end=17.0,
             ips=(f"198.51.100.{int(rng.integers(1, 255))}",),
             agent=BROWSERS[int(rng.integers(len(BROWSERS)))],
             member_id=f"mem_t{n:03d}{int(rng.integers(4096)):03x}",
         )
-        newcomer = replace(newcomer, actor={
-            "id": newcomer.id, "name": newcomer.name, "email": newcomer.email, "avatar": None
-        })  # fmt: skip
         day = int(rng.integers(0, span - 14)) if n >= 3 else n
         invited = _working_time(rng, people[admin], int(clock.midnights[day]))
         rows.add(
@@ -363,8 +358,8 @@ def _ensure_every_action(
         if ACTION_INDEX[action] in present:
             continue
         day = int(clock.midnights[int(rng.integers(1, len(clock.midnights) - 1))])
-        if action in ADMIN_ACTIONS or action in PERSON_ACTIONS:
-            who = int(rng.choice(admins if action in ADMIN_ACTIONS else humans))
+        if action in ADMIN_ONLY_ACTIONS or action in PERSON_ACTIONS:
+            who = int(rng.choice(admins if action in ADMIN_ONLY_ACTIONS else humans))
             at = _working_time(rng, people[who], day)
         else:
             who, at = STAFF, day + int(rng.integers(8, 18)) * HOUR_MS
@@ -401,7 +396,7 @@ def _assemble(
     actions = [ACTIONS[a] for a in cols["action"][order].tolist()]
     specials = cols["special"][order]
     build = factory.build
-    with without_gc():
+    with collector_paused():
         entries = [
             build(i, a, c + "Z", s + "Z", w, rr)
             for i, a, c, s, w, rr in zip(

@@ -32,25 +32,16 @@ only here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from auditlab.sandbox.entries import METADATA, Pools, membership
+from auditlab.sandbox.entries import METADATA, membership
 from auditlab.sandbox.people import Person
 from auditlab.sandbox.rows import HOUR_MS, Clock, Rows
 from auditlab.sandbox.world import BROWSERS, COUNTRIES
-
-KINDS: tuple[str, ...] = (
-    "impossible_travel",
-    "off_hours_privilege_escalation",
-    "first_api_key",
-    "deletion_burst",
-    "activity_after_removal",
-    "sso_profile_deleted",
-    "org_transferred",
-)
 
 BURST_ACTIONS: tuple[str, ...] = (
     "assistant.deleted", "workflow.deleted", "assistant.deleted", "connection.deleted",
@@ -88,116 +79,97 @@ class Quiet:
     end_ms: int
 
 
-def plant(
-    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person], pools: Pools
-) -> tuple[list[PlantedRows], list[Quiet]]:
-    """Add the seven incidents' rows; return them and the stretches to keep quiet.
+class Stage:
+    """What every incident is planted on: the rows, the clock, the people and the draws."""
 
-    The traveller does nothing else between the two planted acts, and the
-    removed person does nothing else after the removal.
-    """
-    admins = [i for i, p in enumerate(people) if p.role == "ADMIN"]
-    staff = [
-        i for i, p in enumerate(people) if p.kind == "person" and p.role in ("DEVELOPER", "MEMBER")
-    ]
-    traveller, escalator, key_maker, deleter, leaver = (
-        int(i) for i in rng.choice(staff, size=5, replace=False)
-    )
-    window = min(58, clock.days - 2)
-    when = [int(d) for d in rng.choice(np.arange(4, window + 1), size=7, replace=False)]
-    planted: list[PlantedRows] = []
+    def __init__(
+        self, rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]
+    ) -> None:
+        self.rng, self.rows, self.clock, self.people = rng, rows, clock, people
+        self.admins = [i for i, p in enumerate(people) if p.role == "ADMIN"]
 
-    def at(who: int, days_ago: int, hour: float) -> int:
-        return clock.local(people[who], days_ago, hour) + int(rng.integers(0, 59_000))
+    def at(self, who: int, days_ago: int, hour: float) -> int:
+        """Return a UTC ms in the minute after ``hour`` local time of ``who``, ``days_ago`` back."""
+        seconds = int(self.rng.integers(0, 59_000))
+        return self.clock.local(self.people[who], days_ago, hour) + seconds
 
-    # Impossible travel.
-    p = people[traveller]
-    first = at(traveller, when[0], p.work_start + 1.5)
+
+# What planting one incident gives: the incident, its rows, and a stretch to keep quiet.
+Planted = tuple[PlantedRows, Quiet | None]
+# The owner is always the first person.
+OWNER = 0
+
+
+def _impossible_travel(stage: Stage, who: int, days_ago: int) -> Planted:
+    rng, p = stage.rng, stage.people[who]
+    first = stage.at(who, days_ago, p.work_start + 1.5)
     far = [c for c in COUNTRIES if c.continent != p.continent]
     abroad = far[int(rng.integers(len(far)))]
     second = first + int(rng.integers(8, 15)) * 60_000
     foreign_ip = f"{abroad.octets[0]}.{int(rng.integers(1, 255))}.7.{int(rng.integers(2, 254))}"
-    planted.append(
-        _planted(
-            "impossible_travel",
-            (
-                rows.add(first, traveller, "assistant.updated", int(rng.integers(1 << 30))),
-                rows.add(
-                    second,
-                    traveller,
-                    "connection.updated",
-                    int(rng.integers(1 << 30)),
-                    ip=foreign_ip,
-                    country=abroad.code,
-                    agent=BROWSERS[(BROWSERS.index(p.agent) + 1) % len(BROWSERS)],
-                ),
-            ),
-            p.id,
-            f"{p.name} acted from {p.country} and, {(second - first) // 60_000} minutes later, "
-            f"from {abroad.code} on another continent: one of the two sessions is not theirs.",
-        )
+    rows = (
+        stage.rows.add(first, who, "assistant.updated", int(rng.integers(1 << 30))),
+        stage.rows.add(
+            second,
+            who,
+            "connection.updated",
+            int(rng.integers(1 << 30)),
+            ip=foreign_ip,
+            country=abroad.code,
+            agent=BROWSERS[(BROWSERS.index(p.agent) + 1) % len(BROWSERS)],
+        ),
     )
-
-    # Off-hours self-escalation to ADMIN.
-    p = people[escalator]
-    planted.append(
-        _planted(
-            "off_hours_privilege_escalation",
-            (
-                rows.add(
-                    at(escalator, when[1], 3.0),
-                    escalator,
-                    "member.role_changed",
-                    member=membership(p, "ADMIN"),
-                    metadata={"previous_role": p.role, "new_role": "ADMIN"},
-                ),
-            ),
-            p.id,
-            f"{p.name} ({p.role}) made themselves ADMIN at about 03:00 their local time, "
-            "far outside their working hours; only admins change roles, in working hours.",
-        )
+    why = (
+        f"{p.name} acted from {p.country} and, {(second - first) // 60_000} minutes later, "
+        f"from {abroad.code} on another continent: one of the two sessions is not theirs."
     )
+    # The traveller does nothing else between the two planted acts.
+    return _planted("impossible_travel", rows, p.id, why), Quiet(who, first, second)
 
-    # First API key by someone who never made one.
-    p = people[key_maker]
-    planted.append(
-        _planted(
-            "first_api_key",
-            (
-                rows.add(
-                    at(key_maker, when[2], p.work_start + 5),
-                    key_maker,
-                    "api_key.created",
-                    metadata={"key_id": f"key_{int(rng.integers(1 << 16)):04x}", "name": "export"},
-                ),
-            ),
-            p.id,
-            f"{p.name} created an API key for the first time; every other key in the org "
-            "is created by one admin on a regular rotation.",
-        )
+
+def _off_hours_privilege_escalation(stage: Stage, who: int, days_ago: int) -> Planted:
+    p = stage.people[who]
+    why = (
+        f"{p.name} ({p.role}) made themselves ADMIN at about 03:00 their local time, "
+        "far outside their working hours; only admins change roles, in working hours."
     )
+    return _one_act(
+        stage, "off_hours_privilege_escalation", who, stage.at(who, days_ago, 3.0),
+        "member.role_changed", why, member=membership(p, "ADMIN"),
+        metadata={"previous_role": p.role, "new_role": "ADMIN"},
+    )  # fmt: skip
 
-    # A burst of deletions.
-    p = people[deleter]
-    start = t = at(deleter, when[3], p.work_end - 1.5)
+
+def _first_api_key(stage: Stage, who: int, days_ago: int) -> Planted:
+    p = stage.people[who]
+    at = stage.at(who, days_ago, p.work_start + 5)
+    key = {"key_id": f"key_{int(stage.rng.integers(1 << 16)):04x}", "name": "export"}
+    why = (
+        f"{p.name} created an API key for the first time; every other key in the org "
+        "is created by one admin on a regular rotation."
+    )
+    return _one_act(stage, "first_api_key", who, at, "api_key.created", why, metadata=key)
+
+
+def _deletion_burst(stage: Stage, who: int, days_ago: int) -> Planted:
+    p = stage.people[who]
+    start = t = stage.at(who, days_ago, p.work_end - 1.5)
     burst = []
     for n, action in enumerate(BURST_ACTIONS):
-        t += int(rng.integers(10_000, 25_000))
-        burst.append(rows.add(t, deleter, action, n))
-    planted.append(
-        _planted(
-            "deletion_burst",
-            tuple(burst),
-            p.id,
-            f"{p.name} deleted {len(burst)} assistants, workflows, connections, integrations, "
-            f"broadcasts and actions within {(t - start) // 60_000 + 1} "
-            "minutes; deletions are otherwise rare and spread out.",
-        )
+        t += int(stage.rng.integers(10_000, 25_000))
+        burst.append(stage.rows.add(t, who, action, n))
+    why = (
+        f"{p.name} deleted {len(burst)} assistants, workflows, connections, integrations, "
+        f"broadcasts and actions within {(t - start) // 60_000 + 1} "
+        "minutes; deletions are otherwise rare and spread out."
     )
+    return _planted("deletion_burst", tuple(burst), p.id, why), None
 
-    # Activity after the person was removed.
-    p, admin = people[leaver], admins[0]
-    removed_at = at(admin, when[4], people[admin].work_start + 2)
+
+def _activity_after_removal(stage: Stage, who: int, days_ago: int) -> Planted:
+    rng, rows, people = stage.rng, stage.rows, stage.people
+    p, admin = people[who], stage.admins[0]
+    removed_at = stage.at(admin, days_ago, people[admin].work_start + 2)
     removal = rows.add(
         removed_at,
         admin,
@@ -206,63 +178,88 @@ def plant(
         metadata={"reason": "offboarded"},
     )
     later = [
-        rows.add(removed_at + int(rng.integers(2, 4)) * HOUR_MS, leaver, "assistant.updated", 3),
-        rows.add(at(leaver, when[4] - 1, p.work_start + 1), leaver, "chat.deleted", 5),
-        rows.add(at(leaver, when[4] - 2, p.work_start + 3), leaver, "connection.updated", 7),
+        rows.add(removed_at + int(rng.integers(2, 4)) * HOUR_MS, who, "assistant.updated", 3),
+        rows.add(stage.at(who, days_ago - 1, p.work_start + 1), who, "chat.deleted", 5),
+        rows.add(stage.at(who, days_ago - 2, p.work_start + 3), who, "connection.updated", 7),
     ]
-    planted.append(
-        _planted(
-            "activity_after_removal",
-            (removal, *later),
-            p.id,
-            f"{people[admin].name} removed {p.name} from the org, yet {p.name}'s account "
-            f"made {len(later)} more changes afterwards: its sessions or keys still work.",
-        )
+    why = (
+        f"{people[admin].name} removed {p.name} from the org, yet {p.name}'s account "
+        f"made {len(later)} more changes afterwards: its sessions or keys still work."
     )
+    # The removed person does nothing else after the removal.
+    quiet = Quiet(who, removed_at, 1 << 62)
+    return _planted("activity_after_removal", (removal, *later), p.id, why), quiet
 
-    # The only SSO profile deletion.
-    admin = admins[-1]
-    planted.append(
-        _planted(
-            "sso_profile_deleted",
-            (
-                rows.add(
-                    at(admin, when[5], people[admin].work_start + 4),
-                    admin,
-                    "sso.profile.deleted",
-                    metadata=METADATA["sso.profile.deleted"](int(rng.integers(1 << 20))),
-                ),
-            ),
-            people[admin].id,
-            f"{people[admin].name} deleted the org's SSO profile: members can sign in "
-            "without single sign-on until it is restored.",
-        )
-    )
 
-    # The only org transfer.
-    owner, heir = 0, admins[0]
-    planted.append(
-        _planted(
-            "org_transferred",
-            (
-                rows.add(
-                    at(owner, when[6], people[owner].work_start + 3),
-                    owner,
-                    "org.transferred",
-                    metadata={
-                        "previous_owner_id": people[owner].id,
-                        "new_owner_id": people[heir].id,
-                    },
-                ),
-            ),
-            people[owner].id,
-            f"{people[owner].name} transferred ownership of the org to {people[heir].name}: "
-            "the new owner holds every permission, including deleting the org.",
-        )
+def _sso_profile_deleted(stage: Stage, who: int, days_ago: int) -> Planted:
+    p = stage.people[who]
+    at = stage.at(who, days_ago, p.work_start + 4)
+    profile = METADATA["sso.profile.deleted"](int(stage.rng.integers(1 << 20)))
+    why = (
+        f"{p.name} deleted the org's SSO profile: members can sign in "
+        "without single sign-on until it is restored."
     )
-    quiet = [Quiet(traveller, first, second), Quiet(leaver, removed_at, 1 << 62)]
+    return _one_act(stage, "sso_profile_deleted", who, at, "sso.profile.deleted", why,
+                    metadata=profile)  # fmt: skip
+
+
+def _org_transferred(stage: Stage, who: int, days_ago: int) -> Planted:
+    owner, heir = stage.people[who], stage.people[stage.admins[0]]
+    at = stage.at(who, days_ago, owner.work_start + 3)
+    why = (
+        f"{owner.name} transferred ownership of the org to {heir.name}: "
+        "the new owner holds every permission, including deleting the org."
+    )
+    return _one_act(stage, "org_transferred", who, at, "org.transferred", why,
+                    metadata={"previous_owner_id": owner.id, "new_owner_id": heir.id})  # fmt: skip
+
+
+def _one_act(
+    stage: Stage, kind: str, who: int, at: int, action: str, why: str, **fields: Any
+) -> Planted:
+    """Return the incident of one row: ``who`` does ``action`` at ``at`` (UTC ms)."""
+    row = stage.rows.add(at, who, action, **fields)
+    return _planted(kind, (row,), stage.people[who].id, why), None
+
+
+# Each kind of incident, in the order they are planted: how, and by whom (a
+# developer or member drawn for that incident alone, the last admin, or the owner).
+PLANTERS: dict[str, tuple[Callable[[Stage, int, int], Planted], str]] = {
+    "impossible_travel": (_impossible_travel, "staff"),
+    "off_hours_privilege_escalation": (_off_hours_privilege_escalation, "staff"),
+    "first_api_key": (_first_api_key, "staff"),
+    "deletion_burst": (_deletion_burst, "staff"),
+    "activity_after_removal": (_activity_after_removal, "staff"),
+    "sso_profile_deleted": (_sso_profile_deleted, "last admin"),
+    "org_transferred": (_org_transferred, "owner"),
+}
+KINDS: tuple[str, ...] = tuple(PLANTERS)
+
+
+def plant(
+    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]
+) -> tuple[list[PlantedRows], list[Quiet]]:
+    """Add each kind's rows (``PLANTERS``); return the incidents and the stretches to keep quiet.
+
+    Each kind falls on its own day in the last 58 days before ``clock``'s now.
+    """
+    stage = Stage(rng, rows, clock, people)
+    staff = [
+        i for i, p in enumerate(people) if p.kind == "person" and p.role in ("DEVELOPER", "MEMBER")
+    ]
+    by_staff = sum(by == "staff" for _, by in PLANTERS.values())
+    drawn = iter(int(i) for i in rng.choice(staff, size=by_staff, replace=False))
+    named = {"last admin": stage.admins[-1], "owner": OWNER}
+    window = min(58, clock.days - 2)
+    when = rng.choice(np.arange(4, window + 1), size=len(KINDS), replace=False)
+    planted: list[PlantedRows] = []
+    quiet: list[Quiet] = []
+    for (planter, by), days_ago in zip(PLANTERS.values(), when, strict=True):
+        who = next(drawn) if by == "staff" else named[by]
+        incident, still = planter(stage, who, int(days_ago))
+        planted.append(incident)
+        quiet += [still] if still is not None else []
     return planted, quiet
-
 
 def _planted(kind: str, rows: tuple[int, ...], actor_id: str, why: str) -> PlantedRows:
     return Incident(kind, (), actor_id, why), rows

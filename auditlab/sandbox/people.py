@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from auditlab.sandbox.world import (
     BOT_AGENT,
+    BOT_HOME,
     BOT_IP,
     BROWSERS,
     COUNTRIES,
@@ -74,6 +76,44 @@ def _ipv6(rng: np.random.Generator) -> str:
     return f"2001:db8:{_hex(rng, 4)}:{_hex(rng, 4)}::{_hex(rng, 3)}"
 
 
+def make_person(
+    *,
+    user_id: str,
+    name: str,
+    email: str,
+    role: str,
+    home: Country,
+    work_start: float,
+    work_end: float,
+    ips: Sequence[str],
+    agent: str,
+    member_id: str,
+    avatar: str | None = None,
+    kind: str = "person",
+    activity: float = 1.0,
+) -> Person:
+    """Return a Person living in ``home``, with the ``actor`` object entries show for them.
+
+    The bot's actor object is the same in every entry (it is never seen in the
+    app), so it carries ``seen_at`` already; a person's gets it per entry.
+
+    >>> ana = make_person(user_id="usr_1", name="Ana Silva", email="ana@example.com",
+    ...                   role="MEMBER", home=COUNTRIES[0], work_start=9.0, work_end=17.0,
+    ...                   ips=["192.0.2.1"], agent=BROWSERS[0], member_id="mem_1")
+    >>> ana.country, ana.actor["name"]
+    ('DE', 'Ana Silva')
+    """
+    actor: dict[str, Any] = {"id": user_id, "name": name, "email": email, "avatar": avatar}
+    if kind == "bot":
+        actor["seen_at"] = None
+    return Person(
+        id=user_id, name=name, email=email, role=role, country=home.code,
+        continent=home.continent, utc_offset=home.utc_offset, work_start=work_start,
+        work_end=work_end, ips=tuple(ips), agent=agent, member_id=member_id, avatar=avatar,
+        kind=kind, activity=activity, actor=actor,
+    )  # fmt: skip
+
+
 def make_people(rng: np.random.Generator, org_domain: str) -> list[Person]:
     """Return 15-40 people: the owner first, then 2-3 admins, then everyone else.
 
@@ -102,22 +142,19 @@ def make_people(rng: np.random.Generator, org_domain: str) -> list[Person]:
         email = f"{_ascii(first)}.{_ascii(last)}@{org_domain}".lower()
         avatar = f"https://cdn.example.com/a/{user_id}.png" if rng.random() < 0.7 else None
         people.append(
-            Person(
-                id=user_id,
+            make_person(
+                user_id=user_id,
                 name=f"{first} {last}",
                 email=email,
                 role=str(role),
-                country=country.code,
-                continent=country.continent,
-                utc_offset=country.utc_offset,
+                home=country,
                 work_start=start,
                 work_end=start + float(rng.choice((8.0, 8.5, 9.0))),
-                ips=tuple(ips),
+                ips=ips,
                 agent=BROWSERS[int(rng.integers(len(BROWSERS)))],
                 member_id=f"mem_{_hex(rng, 4).zfill(4)}{i:02d}",
                 avatar=avatar,
                 activity=float(rng.lognormal(0.0, 0.5)),
-                actor={"id": user_id, "name": f"{first} {last}", "email": email, "avatar": avatar},
             )
         )
     return people
@@ -129,22 +166,18 @@ def make_bot(org_domain: str = "example.com") -> Person:
     >>> make_bot().kind
     'bot'
     """
-    actor = {"id": "usr_b0t1", "name": "Build Bot", "email": f"bot@{org_domain}", "avatar": None}
-    return Person(
-        id="usr_b0t1",
+    return make_person(
+        user_id="usr_b0t1",
         name="Build Bot",
-        email=actor["email"],
+        email=f"bot@{org_domain}",
         role="DEVELOPER",
-        country="US",
-        continent="NA",
-        utc_offset=0.0,
+        home=BOT_HOME,
         work_start=0.0,
         work_end=24.0,
         ips=(BOT_IP,),
         agent=BOT_AGENT,
         member_id="mem_b0t1",
         kind="bot",
-        actor={**actor, "seen_at": None},
     )
 
 

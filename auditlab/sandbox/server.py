@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 speaking Invent's audit-log API over a synthetic org.
 
-It implements DESIGN section 1: ``GET /orgs/{org_id}/audit-logs`` (``org_id``
+It implements Invent's documented endpoint ``GET /orgs/{org_id}/audit-logs`` (``org_id``
 is the org's id or ``c``), Bearer auth, every filter validated, newest first,
 ``page``/``take`` with the ``pagination-*`` headers, and a per-IP
 requests-per-minute limit answering 429 with ``Retry-After``. On request it
@@ -279,7 +279,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
-    """Answers one request following DESIGN section 1 and the knobs."""
+    """Answers one request as Invent's endpoint does, with the misbehaviour knobs applied."""
 
     server: SandboxHTTPServer
     protocol_version = "HTTP/1.1"

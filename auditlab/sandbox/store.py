@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from auditlab.sandbox.entries import Entry, without_gc
+from auditlab.collector import collector_paused
+from auditlab.sandbox.entries import Entry
 
 # The filters the endpoint supports, by our parameter name, and how to read
 # each one's value from an entry.
@@ -65,7 +66,7 @@ class LogStore:
 
     def append(self, entries_oldest_first: Sequence[Entry]) -> None:
         """Add entries at the newest end, updating every index and cached combination."""
-        with self.lock, without_gc():
+        with self.lock, collector_paused():
             for entry in entries_oldest_first:
                 position = len(self.bodies)
                 self.entries.append(entry)

@@ -78,6 +78,8 @@ BROWSERS: tuple[str, ...] = (
 
 BOT_AGENT = "python-httpx/0.28.1"
 BOT_IP = "2001:db8:85a3::8a2e:370:7334"
+# The automation user runs in a US data centre on UTC, around the clock.
+BOT_HOME = Country("US", "NA", 0.0, ())
 
 ASSISTANT_NAMES: tuple[str, ...] = (
     "Returns Helper", "Billing FAQ", "Order Tracker", "Onboarding Guide", "IT Helpdesk",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import label, make_figure
+from auditlab.analysis.figures import Labeller, Labels, label, make_figure
 from auditlab.analysis.vocabulary import TimeBound, between, check_column, plain, wall_time
 from auditlab.errors import InvalidQuery
 
@@ -37,7 +37,7 @@ def period_starts(times: pd.Series, freq: str, tz: str = "UTC") -> pd.Series:
         ) from error
 
 
-def activity_timeline(
+def timeline(
     df: pd.DataFrame,
     freq: str = "D",
     by: str | None = "action_category",
@@ -54,7 +54,7 @@ def activity_timeline(
     events always add up to the rows of ``df``.
 
     >>> from auditlab.frame import empty_frame
-    >>> activity_timeline(empty_frame()).columns.tolist()
+    >>> timeline(empty_frame()).columns.tolist()
     ['period', 'action_category', 'events']
     """
     keys = [] if by is None else [check_column(df, by, "by")]
@@ -77,26 +77,23 @@ def activity_timeline(
 
 
 def timeline_chart(
-    df: pd.DataFrame,
-    freq: str = "D",
-    by: str | None = "action_category",
-    *,
-    tz: str = "UTC",
-    since: TimeBound = None,
-    until: TimeBound = None,
-) -> go.Figure:
-    """Return a stacked bar chart of events per period, one series per ``by`` value.
+    df: pd.DataFrame, freq: str = "D", by: str | None = "action_category", *,
+    since: TimeBound = None, until: TimeBound = None, tz: str = "UTC", title: str | None = None,
+    labels: Labels = None, template: Any = None, width: int | None = None,
+    height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """Return a stacked bar chart of :func:`timeline`, one series per ``by`` value.
 
     >>> from auditlab.frame import empty_frame
     >>> timeline_chart(empty_frame()).layout.title.text
     'Events per day by category — no events'
     """
-    table = activity_timeline(df, freq, by, tz=tz, since=since, until=until)
-    title = f"Events per {PERIOD_NAMES.get(freq, freq)}"
+    table = timeline(df, freq, by, tz=tz, since=since, until=until)
+    default_title = f"Events per {PERIOD_NAMES.get(freq, freq)}"
     if by is not None:
-        title += f" by {label(by).lower()}"
+        default_title += f" by {label(by, labels).lower()}"
 
-    def traces(table: pd.DataFrame) -> list[dict]:
+    def traces(table: pd.DataFrame, name: Labeller) -> list[dict]:
         if by is None:
             return [{"type": "bar", "x": table["period"], "y": table["events"], "name": "events"}]
         return [
@@ -107,10 +104,11 @@ def timeline_chart(
     return make_figure(
         table,
         traces,
-        title=title,
+        args=locals(),
+        title=default_title,
         x="period",
         y="events",
+        legend=by,
         barmode="stack",
-        legend_title_text=label(by),
         xaxis_rangeslider_visible=True,
     )

@@ -1,9 +1,10 @@
 """Write the committed sample: a small synthetic org as the raw JSON pages the server sends.
 
-Run from the repository root to regenerate ``data/sample/`` (same bytes every
-time: fixed seed, fixed ``now``)::
+A maintenance script of this repository, not part of the package. Run from
+the repository root to regenerate ``data/sample/`` (same bytes every time:
+fixed seed, fixed ``now``)::
 
-    python -m auditlab.sandbox.sample
+    make sample
 
 The pages are fetched over real HTTP from ``serve()``, so they are exactly what
 a client receives. Next to them go ``manifest.json`` (how they were made, the

@@ -1,0 +1,1 @@
+"""Maintenance scripts of the repository, run by make targets; not shipped in the package."""
