@@ -9,8 +9,11 @@ How a call runs:
 3. ``date_to`` is clipped to today (UTC). Without ``date_from``, the first day
    holding an entry is found once (two one-entry requests), recorded, and the
    range starts there; nothing before it exists, so it is never asked again.
-4. Each past day is answered from the cache when the unfiltered tree or this
-   filter's tree holds it complete; the missing past days are fetched as
+4. Each past day is answered from the cache when a tree that can answer the
+   filter holds it complete: this filter's own tree, or the unfiltered tree
+   where the filter's rule is documented (``FILTER_RULES`` in
+   ``auditlab.api.query``: dates and ``action`` yes, id filters never);
+   the missing past days are fetched as
    contiguous runs, one query each (a month at most), pages concurrently;
    today is fetched on its own with live reconciliation, every time.
 5. Each run is built straight from its raw pages and written day by day, in
@@ -42,7 +45,7 @@ import auditlab.analysis  # noqa: F401  (registers df.audit on the frames return
 from auditlab.api.client import InventClient
 from auditlab.api.credentials import resolve_api_key, resolve_base_url
 from auditlab.api.paging import OnPage
-from auditlab.api.query import Query, parse_date
+from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.cache.files import cache_root
 from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
@@ -52,6 +55,7 @@ from auditlab.clock import Clock, system_clock, utc_today
 from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
 from auditlab.frame import pages_to_table, table_to_frame
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
+from auditlab.stamps import utc_day
 
 logger = logging.getLogger("auditlab")
 
@@ -174,7 +178,7 @@ def sync(
     plan = plan_sync(first, last, today, store.states(filters), refresh=refresh)
     # The cached days are read while the missing ones are on the wire.
     with ThreadPoolExecutor(max_workers=1) as reader:
-        cached = reader.submit(_read_local, store, plan, filters)
+        cached = reader.submit(_read_local, store, plan, query.local_filters())
         fetched, failed = _fetch(client, store, query, plan, progress)
         parts = fetched | cached.result()
     if failed:
@@ -189,10 +193,10 @@ def sync(
     return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
 
 
-def _read_local(store: OrgCache, plan: SyncPlan, filters: dict[str, str]) -> dict[Run, pa.Table]:
+def _read_local(store: OrgCache, plan: SyncPlan, local: dict[str, str]) -> dict[Run, pa.Table]:
     """Return the cached rows of each run of days the plan answers locally, newest first."""
     return {
-        (first, last): store.read({day: plan.local[day] for day in day_range(first, last)}, filters)
+        (first, last): store.read({day: plan.local[day] for day in day_range(first, last)}, local)
         for first, last in plan.local_runs
     }
 
@@ -224,9 +228,12 @@ def _history_start(
     if count:
         oldest = client.fetch_page(past, count, take=1).keys
         stamp = oldest[0].created_at if oldest else None
-        if stamp is None:
-            raise APIError("the oldest audit-log entry came back without a created_at")
-        start = parse_date(stamp[:10], "created_at") or today
+        try:
+            start = utc_day(stamp)  # type: ignore[arg-type]
+        except ValueError:
+            raise APIError(
+                f"the oldest audit-log entry came back without a readable created_at ({stamp!r})"
+            ) from None
     store.set_start(filters, start)
     return start
 

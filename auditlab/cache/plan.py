@@ -75,7 +75,8 @@ def plan_sync(
 ) -> SyncPlan:
     """Return the plan for days first..last: the trees in ``trees`` are asked in order.
 
-    Put the unfiltered tree first: it answers any filtered query locally.
+    Put the broadest tree first (``OrgCache.states`` does): a day it holds
+    is read from it, filtered locally.
     ``last`` is clipped to today; with ``refresh`` nothing is answered locally.
 
     >>> day = dt.date.fromisoformat

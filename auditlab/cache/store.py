@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from auditlab.api.query import LOCAL_FILTERS, derivable
 from auditlab.cache.files import write_atomic
 from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
 from auditlab.cache.plan import TreeState, day_range
@@ -72,10 +73,25 @@ class OrgCache:
         return self.tree_folder(key) / f"day={day.isoformat()}" / PART_NAME
 
     def states(self, filters: dict[str, str]) -> dict[str, TreeState]:
-        """Return the unfiltered tree's state, then the filter's own (if it has a filter)."""
+        """Return the state of every tree that can answer filters, broadest first.
+
+        A tree answers when the server's answer to filters follows from its
+        own (``auditlab.api.query.derivable``): the unfiltered tree for an
+        ``action`` filter, but only the filter's own tree (or one that adds
+        just ``action`` to it) for an id filter, whose rule only the server
+        knows. The filter's own tree is always listed, empty if not cached.
+        """
         manifest = self.manifest()
+        own = filter_fingerprint(filters)
+        broader = {UNFILTERED: {}} if derivable(filters, {}) else {}
+        broader.update(
+            (key, tree.filter)
+            for key, tree in manifest.trees.items()
+            if derivable(filters, tree.filter)
+        )
+        broader.pop(own, None)
         states = {}
-        for key in dict.fromkeys((UNFILTERED, filter_fingerprint(filters))):
+        for key in [*sorted(broader, key=lambda k: (len(broader[k]), k)), own]:
             tree = manifest.trees.get(key)
             states[key] = tree.state(self.tree_folder(key)) if tree else TreeState()
         return states
@@ -137,17 +153,18 @@ class OrgCache:
             manifest.tree(filters).start = start.isoformat()
             manifest.save(self.manifest_path)
 
-    def read(self, sources: Mapping[dt.date, str], filters: dict[str, str]) -> pa.Table:
-        """Return the cached rows of the given days, newest first, filtered by filters.
+    def read(self, sources: Mapping[dt.date, str], local: dict[str, str]) -> pa.Table:
+        """Return the cached rows of the given days, newest first, filtered by ``local``.
 
         The table has ``LARGE_TEXT_SCHEMA`` (``SCHEMA`` with large_string text),
         ready for ``table_to_frame``.
 
         ``sources`` maps each day to the tree holding it (as ``plan_sync``
-        gives). Rows from the unfiltered tree are filtered locally, as the
-        server would have; each day's part is already newest first and a
-        dataset keeps its files' order, so reading days newest first needs
-        no sort.
+        gives, from the trees ``states`` lists); ``local`` are the query's
+        filters that are applied locally (``Query.local_filters()``), which
+        the rows of a broader tree may still need, as the server would have
+        applied them. Each day's part is already newest first and a dataset
+        keeps its files' order, so reading days newest first needs no sort.
         """
         manifest = self.manifest()
         paths = []
@@ -158,12 +175,12 @@ class OrgCache:
                 paths.append(str(self.part_path(sources[day], day)))
         if not paths:
             return LARGE_TEXT_SCHEMA.empty_table()
-        # Days fetched under the filter already match it, so one filter fits all parts.
+        # Rows fetched under a local filter already match it, so one filter fits all parts.
         # Text is read as large_string, as pandas keeps it: no copy on the way to pandas.
         dataset = ds.dataset(paths, schema=LARGE_TEXT_SCHEMA, format="parquet")
-        if not filters:
+        if not local:
             return dataset.to_table(memory_pool=_READ_POOL)
-        expression = filter_expression(filters)
+        expression = filter_expression(local)
         return compact_dictionaries(dataset.to_table(filter=expression, memory_pool=_READ_POOL))
 
 
@@ -217,17 +234,21 @@ def compact_dictionaries(table: pa.Table) -> pa.Table:
     return table
 
 
-def filter_expression(filters: dict[str, str]) -> pc.Expression | None:
-    """Return the expression keeping rows that match every filter (None: no filter).
+def filter_expression(local: dict[str, str]) -> pc.Expression | None:
+    """Return the expression keeping rows that match every local filter (None: no filter).
 
-    Our filter names are column names: ``action``, ``user_id``,
-    ``assistant_id``, ``workflow_id``, ``connection_id``.
+    Only filters whose rule is documented are applied locally (``LOCAL_FILTERS``):
+    ``action``, a column of the same name. An id filter such as ``user_id`` is
+    refused with ValueError: the column ``user_id`` is ``user.id``, which need
+    not be what the server's ``user_id`` filter matches.
 
     >>> str(filter_expression({"action": "chat.deleted"}))
     '(action == "chat.deleted")'
     """
+    if not local.keys() <= LOCAL_FILTERS:
+        raise ValueError(f"only {sorted(LOCAL_FILTERS)} are applied locally, not {sorted(local)}")
     expression = None
-    for name, value in sorted(filters.items()):
+    for name, value in sorted(local.items()):
         term = pc.field(name) == value
         expression = term if expression is None else expression & term
     return expression
