@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from auditlab.api.query import LOCAL_FILTERS, derivable
-from auditlab.cache.files import write_atomic
+from auditlab.cache.files import locked, write_atomic
 from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
 from auditlab.cache.plan import TreeState, day_range
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
@@ -57,8 +56,6 @@ class OrgCache:
         self.root = root
         self.folder = root / f"org={org_folder}"
         self.manifest_path = self.folder / MANIFEST_NAME
-        # Ranges may be stored from several threads at once; the manifest is read-modify-write.
-        self._manifest_lock = threading.Lock()
 
     def manifest(self) -> Manifest:
         """Return the manifest as it is on disk now."""
@@ -116,31 +113,32 @@ class OrgCache:
         key = filter_fingerprint(filters)
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         by_day = split_by_day(table, first, last)
-        records: dict[str, DayRecord] = {}
-        for day in day_range(first, last):
-            rows = by_day.get(day)
-            sha256, size = None, 0
-            if rows is not None:
-                data = parquet_bytes(rows)
-                sha256, size = hashlib.sha256(data).hexdigest(), len(data)
-                write_atomic(self.part_path(key, day), data)
-            records[day.isoformat()] = DayRecord(
-                rows=0 if rows is None else rows.num_rows,
+        parts = {day: parquet_bytes(rows) for day, rows in by_day.items()}
+        records = {
+            day.isoformat(): DayRecord(
+                rows=by_day[day].num_rows if day in by_day else 0,
                 complete=complete,
                 first=first.isoformat(),
                 last=last.isoformat(),
                 server_count=server_count,
                 fetched_at=fetched_at,
-                sha256=sha256,
-                size=size,
+                sha256=hashlib.sha256(parts[day]).hexdigest() if day in parts else None,
+                size=len(parts.get(day, b"")),
             )
-        with self._manifest_lock:
+            for day in day_range(first, last)
+        }
+        # Parts and manifest change together, under the lock every process
+        # takes: another sync writing the same days waits, so the manifest
+        # always ends describing the parts on disk, and no update is lost.
+        with locked(self.manifest_path):
+            for day, data in parts.items():
+                write_atomic(self.part_path(key, day), data)
             manifest = self.manifest()
             manifest.tree(filters).days.update(records)
             manifest.save(self.manifest_path)
-        for day in day_range(first, last):
-            if day not in by_day:
-                self.part_path(key, day).unlink(missing_ok=True)
+            for day in day_range(first, last):
+                if day not in by_day:
+                    self.part_path(key, day).unlink(missing_ok=True)
         if not by_day:
             return LARGE_TEXT_SCHEMA.empty_table()
         written = pa.concat_tables(by_day[day] for day in sorted(by_day, reverse=True))
@@ -148,7 +146,7 @@ class OrgCache:
 
     def set_start(self, filters: dict[str, str], start: dt.date) -> None:
         """Record that the filter's tree holds no entry before start."""
-        with self._manifest_lock:
+        with locked(self.manifest_path):
             manifest = self.manifest()
             manifest.tree(filters).start = start.isoformat()
             manifest.save(self.manifest_path)
