@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +30,14 @@ import pyarrow.parquet as pq
 
 from auditlab.api.query import LOCAL_FILTERS, derivable
 from auditlab.cache.files import locked, write_atomic
-from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
+from auditlab.cache.manifest import (
+    PART_NAME,
+    UNFILTERED,
+    DayRecord,
+    Manifest,
+    RangeCheck,
+    filter_fingerprint,
+)
 from auditlab.cache.plan import TreeState, day_range
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
 from auditlab.frame.schema import SCHEMA
@@ -41,6 +50,17 @@ MANIFEST_NAME = "_manifest.json"
 # which hands big freed blocks back to the system and faults them in again.
 _READ_POOL = pa.system_memory_pool()
 FILTERED_FOLDER = "_filtered"
+
+
+@dataclass(frozen=True)
+class CachedRange:
+    """A range of days fetched in one query and cached whole, with the rows the cache holds."""
+
+    key: str
+    filter: dict[str, str]
+    first: dt.date
+    last: dt.date
+    rows: int
 
 
 class OrgCache:
@@ -143,6 +163,57 @@ class OrgCache:
             return LARGE_TEXT_SCHEMA.empty_table()
         written = pa.concat_tables(by_day[day] for day in sorted(by_day, reverse=True))
         return written.cast(LARGE_TEXT_SCHEMA).unify_dictionaries()
+
+    def ranges(
+        self, first: dt.date | None, last: dt.date | None, keys: Iterable[str] | None = None
+    ) -> list[CachedRange]:
+        """Return every range fetched in one query that holds a complete day in first..last.
+
+        Only trees in ``keys`` (default: all) are looked at, and only ranges
+        whose every day is still complete, so the rows the cache holds for the
+        range compare with the server's count for it. None as a bound means
+        no bound.
+        """
+        manifest = self.manifest()
+        found = []
+        for key in sorted(manifest.trees if keys is None else set(keys) & set(manifest.trees)):
+            tree = manifest.trees[key]
+            complete = tree.state(self.tree_folder(key)).complete
+            spans = {
+                (dt.date.fromisoformat(r.first), dt.date.fromisoformat(r.last))
+                for day, r in tree.days.items()
+                if dt.date.fromisoformat(day) in complete
+                and (first is None or first.isoformat() <= day)
+                and (last is None or day <= last.isoformat())
+            }
+            for low, high in sorted(spans, reverse=True):
+                days = list(day_range(low, high))
+                if all(day in complete for day in days):
+                    rows = sum(tree.days[day.isoformat()].rows for day in days)
+                    found.append(CachedRange(key, dict(tree.filter), low, high, rows))
+        return found
+
+    def unsettle(self, filters: dict[str, str], first: dt.date, last: dt.date) -> None:
+        """Record that the days first..last of the filter's tree are no longer known complete."""
+        with locked(self.manifest_path):
+            manifest = self.manifest()
+            days = manifest.tree(filters).days
+            for day in day_range(first, last):
+                if day.isoformat() in days:
+                    days[day.isoformat()] = replace(days[day.isoformat()], complete=False)
+            manifest.save(self.manifest_path)
+
+    def record_checks(
+        self, checks: Mapping[tuple[str, dt.date, dt.date], RangeCheck], summary: dict[str, Any]
+    ) -> None:
+        """Record each range's check (by tree key, first, last) and the verification's summary."""
+        with locked(self.manifest_path):
+            manifest = self.manifest()
+            for (key, first, last), check in checks.items():
+                if key in manifest.trees:
+                    manifest.trees[key].checks[f"{first}..{last}"] = check
+            manifest.verified = summary
+            manifest.save(self.manifest_path)
 
     def set_start(self, filters: dict[str, str], start: dt.date) -> None:
         """Record that the filter's tree holds no entry before start."""
