@@ -15,7 +15,7 @@ import pytest
 from auditlab.cache.files import cache_root, write_atomic
 from auditlab.cache.manifest import UNFILTERED, Manifest, filter_fingerprint
 from auditlab.cache.orgs import key_fingerprint, org_folder_name, resolve_org_folder
-from auditlab.cache.plan import TreeState, plan_sync
+from auditlab.cache.plan import TreeState, last_settled, plan_sync
 from auditlab.cache.store import OrgCache, split_by_day
 from auditlab.errors import InvalidQuery
 from auditlab.frame import entries_to_table
@@ -89,6 +89,20 @@ def test_unfiltered_tree_answers_a_filtered_query_before_the_filters_own_tree() 
     plan = plan_sync(day("2026-10-10"), day("2026-10-12"), TODAY, trees)
     assert plan.local == {day("2026-10-10"): UNFILTERED, day("2026-10-11"): "f1"}
     assert plan.runs == ((day("2026-10-12"), day("2026-10-12")),)
+
+
+def test_a_day_in_its_grace_period_is_fetched_live_even_when_cached_complete() -> None:
+    now = dt.datetime.combine(TODAY, dt.time(0, 20), tzinfo=dt.UTC)
+    yesterday = TODAY - dt.timedelta(days=1)
+    trees = {UNFILTERED: TreeState(days("2026-10-17", "2026-10-18", "2026-10-19"))}
+    in_grace = plan_sync(day("2026-10-17"), TODAY, TODAY, trees,
+                         settled=last_settled(now, dt.timedelta(hours=1)))  # fmt: skip
+    assert in_grace.fresh == (yesterday, yesterday) and in_grace.today == TODAY
+    assert sorted(in_grace.local) == [day("2026-10-17"), day("2026-10-18")]
+    assert in_grace.runs == () and in_grace.missing == [yesterday, TODAY]
+    after = plan_sync(day("2026-10-17"), TODAY, TODAY, trees,
+                      settled=last_settled(now, dt.timedelta(minutes=10)))  # fmt: skip
+    assert after.fresh is None and yesterday in after.local
 
 
 def test_days_before_the_known_first_day_are_answered_as_empty() -> None:

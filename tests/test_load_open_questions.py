@@ -36,7 +36,7 @@ from auditlab.load import sync
 from auditlab.report import last_verification
 from auditlab.report.present import evidence_html
 from auditlab.report.scope import Scope
-from auditlab.sandbox import serve
+from auditlab.sandbox import generate_org, serve
 from auditlab.stamps import utc_day
 from auditlab.verify import verify_audit_logs
 
@@ -315,3 +315,20 @@ def test_reruns_through_random_faults_fetch_only_the_rest_and_end_exact(
         assert _attempt > 0, "the faults must have failed at least one attempt"
         assert kept_while_failing > 0, "some failing attempt must have kept days"
         assert_same(table_to_frame(table), table_to_frame(entries_to_table(entries)))
+
+
+def test_history_starts_on_the_utc_day_of_an_oldest_entry_written_with_an_offset(
+    private_cache_dir: Path,
+) -> None:
+    org = generate_org(seed=35, days=14, now=NOON)
+    oldest_day = utc_day(org.entries[-1]["created_at"])
+    # 23:30 UTC the day before, as Invent might write it from a +02:00 clock: the text
+    # starts with the next day, which a loader reading the first ten characters trusts
+    earlier = {**org.entries[-1], "id": "alog_00000000000000000000000000",
+               "created_at": f"{oldest_day.isoformat()}T01:30:00+02:00"}  # fmt: skip
+    org.entries.append(earlier)
+    with serve(api_key=PLANTED_KEY, org=org, rate_limit=None) as server:
+        df = load(server, Clock(NOON))
+    assert df["id"].iloc[-1] == earlier["id"]
+    assert df["date"].iloc[-1].date() == oldest_day - dt.timedelta(days=1)
+    assert_same(df, table_to_frame(entries_to_table(org.entries)))

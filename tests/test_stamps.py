@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 
 import pytest
 
-import auditlab.stamps
 from auditlab.stamps import utc_day
 
 
@@ -30,8 +28,3 @@ def test_utc_day_honours_the_offset(stamp: str, day: str) -> None:
 def test_utc_day_refuses_what_is_not_a_timestamp(stamp: object) -> None:
     with pytest.raises(ValueError):
         utc_day(stamp)  # type: ignore[arg-type]
-
-
-def test_docstring_examples_run() -> None:
-    failed, attempted = doctest.testmod(auditlab.stamps)
-    assert attempted > 0 and failed == 0
