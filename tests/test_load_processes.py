@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import orjson
-from conftest import PLANTED_KEY
+from helpers import PLANTED_KEY
 
 from auditlab import load_audit_logs
 from auditlab.cache.manifest import UNFILTERED, filter_fingerprint

@@ -12,21 +12,12 @@ import httpx
 import pytest
 
 from auditlab.cli import build_parser
+from auditlab.clock import ManualClock
 from auditlab.sandbox import generate_org, serve
 
 KEY = "sk_test_undocumented"
 # Three minutes past a midnight: the late entries of the day before are still arriving.
 NOW = dt.datetime(2026, 3, 15, 0, 3, tzinfo=dt.UTC)
-
-
-class Clock:
-    """A clock a test moves by hand."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def fetch_all(server: Any, take: int = 100, **params: str) -> tuple[list[dict[str, Any]], int]:
@@ -115,7 +106,7 @@ def test_user_filter_and_person_gaps_are_refused_out_of_range() -> None:
 
 
 def test_late_entries_show_only_after_their_delay_and_in_their_place_by_time() -> None:
-    clock = Clock(NOW)
+    clock = ManualClock(NOW)
     with serve(api_key=KEY, seed=6, days=14, now=NOW, rate_limit=None, late=4,
                late_delay=dt.timedelta(minutes=10), clock=clock) as server:  # fmt: skip
         shown = server.server.shown_from
@@ -127,7 +118,7 @@ def test_late_entries_show_only_after_their_delay_and_in_their_place_by_time() -
         assert not pending & set(ids(before)) and count_before == len(before)
         on_the_14th = [e for e in server.visible() if e["created_at"][:10] == "2026-03-14"]
         assert ids(before) == ids(on_the_14th)
-        clock.now = NOW + dt.timedelta(minutes=10)
+        clock.advance(minutes=10)
         after, count_after = fetch_all(server, **{"from": "2026-03-14", "to": "2026-03-14"})
         assert count_after == count_before + len(pending)
         assert set(ids(after)) - set(ids(before)) == pending
@@ -148,7 +139,7 @@ def test_late_entries_are_deterministic_for_the_seed() -> None:
 
 
 def test_late_entries_filtered_pages_skip_the_hidden_ones() -> None:
-    clock = Clock(NOW)
+    clock = ManualClock(NOW)
     with serve(api_key=KEY, seed=6, days=14, now=NOW, rate_limit=None, late=30,
                clock=clock) as server:  # fmt: skip
         hidden = {i for i, at in server.server.shown_from.items() if at > NOW}
