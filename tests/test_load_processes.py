@@ -20,11 +20,13 @@ from auditlab.sandbox import serve
 
 NOW = dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC)
 LOADER = """
+import datetime as dt
 import sys
 from auditlab import load_audit_logs
-base_url, first, last, action = sys.argv[1:5]
+base_url, first, last, action, now = sys.argv[1:6]
 df = load_audit_logs(base_url=base_url, date_from=first, date_to=last, action=action or None,
-                     progress=False, rate_limit=1_000_000, max_concurrency=4)
+                     progress=False, rate_limit=1_000_000, max_concurrency=4,
+                     clock=lambda: dt.datetime.fromisoformat(now))
 print(",".join(df["id"]))
 """
 
@@ -58,7 +60,8 @@ def test_two_processes_syncing_one_folder_lose_no_update_and_leave_no_stray_part
     with serve(api_key=PLANTED_KEY, seed=13, days=200, now=NOW, rate_limit=None) as server:
         children = [
             subprocess.Popen(
-                [sys.executable, "-c", LOADER, server.base_url, str(a), str(b), action],
+                [sys.executable, "-c", LOADER, server.base_url, str(a), str(b), action,
+                 NOW.isoformat()],
                 env=os.environ.copy(),
                 stdout=subprocess.PIPE,
                 text=True,
@@ -69,8 +72,10 @@ def test_two_processes_syncing_one_folder_lose_no_update_and_leave_no_stray_part
         assert [child.returncode for child in children] == [0, 0, 0]
         entries = server.org.entries
         server.stats.reset()
-        again = load_audit_logs(base_url=server.base_url, date_from=first, date_to=last,
-                                progress=False, rate_limit=1_000_000)  # fmt: skip
+        again = load_audit_logs(
+            base_url=server.base_url, date_from=first, date_to=last,
+            progress=False, rate_limit=1_000_000, clock=server.clock,
+        )  # fmt: skip
         assert server.stats.requests == 0, "every day the children fetched is cached complete"
 
     for (a, b, action), output in zip(jobs, outputs, strict=True):
