@@ -486,6 +486,9 @@ BAD_INPUT = [
     ({"refresh": "yes"}, "refresh"),
     ({"progress": "on"}, "progress"),
     ({"api_key": ""}, "api_key"),
+    ({"grace": dt.timedelta(minutes=-1)}, "grace"),
+    ({"grace": 3600}, "grace"),
+    ({"verify": "yes"}, "verify"),
 ]
 
 

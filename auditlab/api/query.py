@@ -55,7 +55,7 @@ FILTER_RULES: dict[str, FilterRule] = {
     "date_to": FilterRule(True, "documented: entries whose created_at falls on this UTC day "
                           "or earlier"),
     "action": FilterRule(True, "documented: entries whose action is exactly this one of the "
-                         "61 action types (ALL: every entry)"),
+                         "documented action types (ALL: every entry)"),
     "user_id": FilterRule(False, "'the user who performed the action': both actor and user are "
                           "described that way and either may be absent or null, so the server "
                           "may match actor.id, user.id or either; asked, never derived"),

@@ -72,7 +72,7 @@ def parse_request(query: str) -> Request:
         raise BadParameter(
             "action",
             f"action {filters['action']!r} is not a known action: use ALL or one of the "
-            "61 documented actions",
+            f"{len(ACTION_SET)} documented actions",
         )
     for name in ID_PARAMETERS:
         if len(filters.get(name, "")) > ID_LIMIT:
