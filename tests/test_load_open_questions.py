@@ -29,6 +29,7 @@ from auditlab.api.query import Query
 from auditlab.api.retry import RetryPolicy
 from auditlab.cache.orgs import key_fingerprint
 from auditlab.cache.plan import TreeState, day_range, plan_sync
+from auditlab.cache.store import OrgCache
 from auditlab.cli import main
 from auditlab.clock import ManualClock
 from auditlab.errors import FetchIncomplete, RetriesExhausted
@@ -39,11 +40,12 @@ from auditlab.report.present import evidence_html
 from auditlab.report.scope import Scope
 from auditlab.sandbox import generate_org, serve
 from auditlab.stamps import utc_day
-from auditlab.verify import verify_audit_logs
+from auditlab.verify import verify_audit_logs, verify_cache
 
 MIDNIGHT = dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
 TODAY, YESTERDAY = MIDNIGHT.date(), MIDNIGHT.date() - dt.timedelta(days=1)
 UNLIMITED = 1_000_000
+QUICK = RetryPolicy(max_attempts=2, jitter=False, sleep=lambda seconds: None)
 Entry = dict[str, Any]
 
 
@@ -210,10 +212,22 @@ def test_cache_verify_command_reports_and_records_what_it_found(
     assert "never verified" in never
 
 
+def test_a_range_whose_count_cannot_be_had_is_left_unchecked(
+    late_server: Any, private_cache_dir: Path
+) -> None:
+    clock = late_server.clock
+    load(late_server, clock, grace=dt.timedelta(0))
+    late_server.server.knobs = replace(late_server.server.knobs, fault_rate=1.0)
+    store = OrgCache(private_cache_dir, late_server.org.org_id)
+    with InventClient(PLANTED_KEY, late_server.base_url, retry=QUICK) as client:
+        found = verify_cache(client, store, "c", None, YESTERDAY, now=clock())
+    assert (found.checked, found.refetched, found.missing) == (0, 0, ())
+    assert store.manifest().verified["checked"] == 0
+
+
 # --- a run that fails midway keeps the days it read whole -------------------------------
 
 NOON = MIDNIGHT + dt.timedelta(hours=12)
-QUICK = RetryPolicy(max_attempts=2, jitter=False, sleep=lambda seconds: None)
 
 
 def complete_days(cache: Path, org_id: str) -> dict[dt.date, list[str]]:
