@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -21,10 +22,11 @@ from auditlab.sandbox import serve
 NOW = dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC)
 LOADER = """
 import datetime as dt
+import json
 import sys
 from auditlab import load_audit_logs
-base_url, first, last, action, now = sys.argv[1:6]
-df = load_audit_logs(base_url=base_url, date_from=first, date_to=last, action=action or None,
+base_url, first, last, filters, now = sys.argv[1:6]
+df = load_audit_logs(base_url=base_url, date_from=first, date_to=last, **json.loads(filters),
                      progress=False, rate_limit=1_000_000, max_concurrency=4,
                      clock=lambda: dt.datetime.fromisoformat(now))
 print(",".join(df["id"]))
@@ -56,17 +58,18 @@ def test_two_processes_syncing_one_folder_lose_no_update_and_leave_no_stray_part
     private_cache_dir: Path,
 ) -> None:
     first, middle, last = dt.date(2025, 9, 1), dt.date(2025, 12, 20), dt.date(2026, 3, 14)
-    jobs = [(first, last, ""), (middle, last, ""), (first, last, "assistant.updated")]
     with serve(api_key=PLANTED_KEY, seed=13, days=200, now=NOW, rate_limit=None) as server:
+        who = server.org.people[1].id  # a user_id filter gets its own tree, every day of it
+        jobs = [(first, last, {}), (middle, last, {}), (first, last, {"user_id": who})]
         children = [
             subprocess.Popen(
-                [sys.executable, "-c", LOADER, server.base_url, str(a), str(b), action,
-                 NOW.isoformat()],
+                [sys.executable, "-c", LOADER, server.base_url, str(a), str(b),
+                 json.dumps(filters), NOW.isoformat()],
                 env=os.environ.copy(),
                 stdout=subprocess.PIPE,
                 text=True,
             )
-            for a, b, action in jobs
+            for a, b, filters in jobs
         ]
         outputs = [child.communicate(timeout=120)[0] for child in children]
         assert [child.returncode for child in children] == [0, 0, 0]
@@ -78,11 +81,11 @@ def test_two_processes_syncing_one_folder_lose_no_update_and_leave_no_stray_part
         )  # fmt: skip
         assert server.stats.requests == 0, "every day the children fetched is cached complete"
 
-    for (a, b, action), output in zip(jobs, outputs, strict=True):
+    for (a, b, filters), output in zip(jobs, outputs, strict=True):
         expected = [
             e["id"] for e in entries
             if a.isoformat() <= e["created_at"][:10] <= b.isoformat()
-            and (not action or e["action"] == action)
+            and (not filters or (e.get("user") or {}).get("id") == who)
         ]  # fmt: skip
         assert output.strip().split(",") == expected
     truth = table_to_frame(entries_to_table(
@@ -95,4 +98,4 @@ def test_two_processes_syncing_one_folder_lose_no_update_and_leave_no_stray_part
     assert part_digests(org_folder) == described  # every part described, every description true
     days = {day.isoformat() for day in day_range(first, last)}
     assert complete[UNFILTERED] == days
-    assert complete[filter_fingerprint({"action": "assistant.updated"})] == days
+    assert complete[filter_fingerprint({"user_id": who})] == days
