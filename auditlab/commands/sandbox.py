@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic org")
     parser.add_argument("--days", type=int, default=180, help="days of history (default 180)")
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier")
+    parser.add_argument(
+        "--sub-orgs", type=int, default=0, help="sub-orgs behind the same key (default 0)"
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
     parser.add_argument(
         "--rate-limit",
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         days=args.days,
         scale=args.scale,
+        sub_orgs=args.sub_orgs,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,
         fault_rate=args.fault_rate,
@@ -93,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:  # a knob out of range, named by the message
             raise SystemExit(f"auditlab sandbox: {error}") from None
         print(f"Invent sandbox for org {sandbox.org.org_id} ({len(sandbox.org.entries)} entries)")
+        for child in sandbox.sub_orgs:
+            print(f"  sub-org {child.org_id} ({len(child.entries)} entries)")
         print(f"{BASE_URL_VARIABLE}={sandbox.base_url}")
         print(f"{API_KEY_VARIABLE}={sandbox.api_key}")
         print("Press Ctrl-C to stop.", flush=True)

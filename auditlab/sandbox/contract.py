@@ -60,11 +60,7 @@ def parse_request(query: str) -> Request:
     ...
     auditlab.sandbox.contract.BadParameter: from must be a date as YYYY-MM-DD, got '2026-11-1'
     """
-    raw: dict[str, str] = {}
-    for name, values in parse_qs(query, keep_blank_values=True).items():
-        if len(values) > 1:
-            raise BadParameter(name, f"{name} is given {len(values)} times; give it once")
-        raw[name] = values[0]
+    raw = _once(query)
     filters = {name: raw[name] for name in FILTER_PARAMETERS if raw.get(name)}
     if filters.get("action") == ALL:
         del filters["action"]
@@ -80,12 +76,32 @@ def parse_request(query: str) -> Request:
     date_from, date_to = _day(raw, "from"), _day(raw, "to")
     if date_from and date_to and date_to < date_from:
         raise BadParameter("to", f"to ({date_to}) must not be before from ({date_from})")
-    return Request(
-        filters=filters,
-        date_from=date_from,
-        date_to=date_to,
-        page=_whole(raw, "page", default=1, high=None),
-        take=_whole(raw, "take", default=TAKE_LIMIT, high=TAKE_LIMIT),
+    return Request(filters, date_from, date_to, *_paging(raw))
+
+
+def parse_paging(query: str) -> tuple[int, int]:
+    """Return the ``page`` and ``take`` a listing's query string asks for (other names ignored).
+
+    >>> parse_paging("take=2"), parse_paging("")
+    ((1, 2), (1, 100))
+    """
+    return _paging(_once(query))
+
+
+def _once(query: str) -> dict[str, str]:
+    """Return each parameter's value, refusing one given twice."""
+    raw: dict[str, str] = {}
+    for name, values in parse_qs(query, keep_blank_values=True).items():
+        if len(values) > 1:
+            raise BadParameter(name, f"{name} is given {len(values)} times; give it once")
+        raw[name] = values[0]
+    return raw
+
+
+def _paging(raw: dict[str, str]) -> tuple[int, int]:
+    return (
+        _whole(raw, "page", default=1, high=None),
+        _whole(raw, "take", default=TAKE_LIMIT, high=TAKE_LIMIT),
     )
 
 

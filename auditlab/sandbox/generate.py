@@ -32,6 +32,7 @@ from auditlab.sandbox.rows import ACTION_INDEX, DAY_MS, HOUR_MS, Clock, Rows
 from auditlab.sandbox.world import BROWSERS, COUNTRIES, FIRST_NAMES, LAST_NAMES
 
 WEEKDAY_ENTRIES = 170
+ORG_NAME = "Harbor & Pine Support"
 WEEKEND_FACTOR = 0.16
 CROCKFORD = np.frombuffer(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", dtype=np.uint8)
 
@@ -103,11 +104,13 @@ def generate_org(
     now: dt.datetime | None = None,
     org_id: str = "org_sandbox",
     scale: float = 1.0,
+    name: str = ORG_NAME,
 ) -> SyntheticOrg:
     """Return a synthetic org whose history runs ``days`` days up to ``now`` (UTC).
 
     ``now=None`` is the current time, so today has entries up to now. About
     170 entries a weekday and a sixth of that a weekend day, times ``scale``.
+    ``name`` is the org's display name, carried by every entry's ``org``.
 
     >>> org = generate_org(seed=3, days=30, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     >>> {e["action"] for e in org.entries} == set(ACTIONS)
@@ -123,7 +126,7 @@ def generate_org(
     domain = "example.com"
     people = [*make_people(rng, domain), make_bot(domain)]
     pools = Pools(rng, org_id, people)
-    org = _org_object(org_id)
+    org = _org_object(org_id, name)
 
     rows = Rows()
     _background(rng, rows, clock, people, scale)
@@ -144,7 +147,9 @@ def generate_org(
     factory = EntryFactory(org, people, pools)
     entries, position = _assemble(factory, rows, cols, row_ids, keep)
     answer_key = [
-        replace(incident, entry_ids=tuple(entries[position[row]]["id"] for row in rows))
+        replace(
+            incident, entry_ids=tuple(entries[position[row]]["id"] for row in rows), org_id=org_id
+        )
         for incident, rows in planted
     ]
     return SyntheticOrg(
@@ -163,10 +168,10 @@ def generate_org(
     )
 
 
-def _org_object(org_id: str) -> dict[str, Any]:
+def _org_object(org_id: str, name: str) -> dict[str, Any]:
     return {
         "id": org_id,
-        "name": "Harbor & Pine Support",
+        "name": name,
         "verified": True,
         "logo_url": "https://cdn.example.com/org/harbor-pine.png",
         "plan": "business",

@@ -53,12 +53,17 @@ BURST_ACTIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Incident:
-    """One planted incident: its kind, the entries that show it, who, and why it matters."""
+    """One planted incident: its kind, the entries that show it, who, why it matters, and where.
+
+    ``org_id`` is the org whose log holds the entries (a parent's and each
+    sub-org's incidents are planted apart).
+    """
 
     kind: str
     entry_ids: tuple[str, ...]
     actor_id: str | None
     why: str
+    org_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the incident as plain JSON-ready data."""

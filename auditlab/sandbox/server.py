@@ -1,8 +1,10 @@
 """A real HTTP server on 127.0.0.1 speaking Invent's audit-log API over a synthetic org.
 
 It implements Invent's documented endpoint ``GET /orgs/{org_id}/audit-logs`` (``org_id``
-is the org's id or ``c``), Bearer auth, every filter validated, newest first,
-``page``/``take`` with the ``pagination-*`` headers, and a per-IP
+is the org's id or ``c``; with ``sub_orgs``, a sub-org's id too, and ``GET
+/orgs/{org_id}/orgs`` lists the sub-orgs behind the same key), Bearer auth,
+every filter validated, newest first, ``page``/``take`` with the
+``pagination-*`` headers, and a per-IP
 requests-per-minute limit answering 429 with ``Retry-After``. On request it
 misbehaves: latency, 5xx answers, connections cut mid-body, entries appended
 while clients page (``live``) and unknown actions or fields (``chaos``).
@@ -27,7 +29,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -37,10 +39,12 @@ import orjson
 
 from auditlab.clock import Clock, clock_from
 from auditlab.sandbox.chaos import add_chaos
-from auditlab.sandbox.contract import BadParameter, parse_request
+from auditlab.sandbox.contract import BadParameter, parse_paging, parse_request
 from auditlab.sandbox.entries import Entry
 from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
+from auditlab.sandbox.incidents import Incident
 from auditlab.sandbox.store import LogStore
+from auditlab.sandbox.suborgs import generate_sub_orgs, listing_page
 from auditlab.sandbox.undocumented import (
     DEFAULT_LATE_DELAY,
     add_late_entries,
@@ -169,7 +173,11 @@ class Knobs:
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
-    """The threading HTTP server holding the org, its store, knobs and stats."""
+    """The threading HTTP server holding the orgs (parent first), their stores, knobs and stats.
+
+    ``org`` and ``store`` are the parent's, the org ``c`` means; ``stores``
+    holds every org's by id.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
@@ -184,10 +192,13 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         *,
         clock: Clock,
         shown_from: dict[str, dt.datetime] | None = None,
+        sub_orgs: list[SyntheticOrg] | None = None,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, SandboxHandler)
         self.org = org
+        self.sub_orgs = list(sub_orgs or [])
+        self.orgs = {each.org_id: each for each in (org, *self.sub_orgs)}
         self.api_key = api_key
         self.knobs = knobs
         self.seed = seed
@@ -195,9 +206,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.shown_from = shown_from or {}
         self.stats = Stats()
         self.limiter = RateLimiter(knobs.rate_limit)
-        self.store = LogStore(
-            org.entries, user_filter=knobs.user_filter, shown_from=self.shown_from
-        )
+        self.stores = {
+            org_id: LogStore(each.entries, user_filter=knobs.user_filter,
+                             shown_from=self.shown_from)
+            for org_id, each in self.orgs.items()
+        }  # fmt: skip
+        self.store = self.stores[org.org_id]
         self._dice = random.Random(seed)
         self._live_rng = np.random.default_rng([seed, 1])
         self._chaos_rng = random.Random(f"{seed}-chaos")
@@ -210,16 +224,24 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._dice_lock:
             return self._dice.random()
 
-    def append_live(self) -> None:
-        """Append ``knobs.live`` new entries at the front of the log (now, unique ids)."""
+    def find_org(self, org_id: str) -> SyntheticOrg | None:
+        """Return the org an id in a path names (``c``: the parent), None when the key has none."""
+        return self.org if org_id == "c" else self.orgs.get(org_id)
+
+    def append_live(self, org: SyntheticOrg | None = None) -> None:
+        """Append ``knobs.live`` new entries at the front of an org's log (now, unique ids).
+
+        ``org`` defaults to the parent.
+        """
+        org = self.org if org is None else org
         with self._dice_lock:
-            fresh = live_entries(self.org, self._live_rng, self.knobs.live, self.clock())
+            fresh = live_entries(org, self._live_rng, self.knobs.live, self.clock())
             if self.knobs.chaos:
                 add_chaos(fresh, self.knobs.chaos, self._chaos_rng)
             if self.knobs.person_gaps:
                 add_person_gaps(fresh, self.knobs.person_gaps, self.seed)
-            self.store.append(fresh)
-            self.org.entries[0:0] = fresh[::-1]
+            self.stores[org.org_id].append(fresh)
+            org.entries[0:0] = fresh[::-1]
         self.stats.add_live(len(fresh))
 
     def track(self, connection: socket.socket, open_: bool) -> None:
@@ -269,7 +291,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         knobs = server.knobs
         split = urlsplit(self.path)
         parts = split.path.strip("/").split("/")
-        audit_request = len(parts) == 3 and parts[0] == "orgs" and parts[2] == "audit-logs"
+        org_request = len(parts) == 3 and parts[0] == "orgs"
+        audit_request = org_request and parts[2] == "audit-logs"
+        listing_request = org_request and parts[2] == "orgs"
         query = split.query if audit_request else None
         if knobs.latency_ms:
             time.sleep(knobs.latency_ms / 1000)
@@ -286,32 +310,38 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if not self._authorised():
             self._error(401, "missing or invalid API key", query)
             return
-        if not audit_request:
+        if not (audit_request or listing_request):
             self._error(404, "not found", query)
             return
-        org_id = unquote(parts[1])
-        if org_id not in ("c", server.org.org_id):
+        org = server.find_org(unquote(parts[1]))
+        if org is None:
             self._error(404, "organisation not found for this API key", query)
             return
         try:
-            asked = parse_request(split.query)
+            if listing_request:
+                page, take = parse_paging(split.query)
+                children = server.sub_orgs if org is server.org else []
+                body, count = listing_page(children, page, take)
+            else:
+                asked = parse_request(split.query)
+                page, take = asked.page, asked.take
+                body, count = server.stores[org.org_id].page(
+                    asked.filters, asked.date_from, asked.date_to, page, take,
+                    now=server.clock(),
+                )  # fmt: skip
         except BadParameter as error:
             self._error(400, str(error), query, parameter=error.parameter)
             return
-        body, count = server.store.page(
-            asked.filters, asked.date_from, asked.date_to, asked.page, asked.take,
-            now=server.clock(),
-        )  # fmt: skip
         headers = {
             "pagination-count": str(count),
-            "pagination-page": str(asked.page),
-            "pagination-take": str(asked.take),
+            "pagination-page": str(page),
+            "pagination-take": str(take),
         }
         cut = bool(knobs.cut_rate) and server.roll() < knobs.cut_rate
         self._send(200, body, headers, cut=cut)
         server.stats.record(200, query, cut=cut)
-        if knobs.live:
-            server.append_live()
+        if knobs.live and audit_request:
+            server.append_live(org)
 
     def do_POST(self) -> None:
         self._error(405, "method not allowed", None)
@@ -362,10 +392,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
 @dataclass
 class Sandbox:
-    """A running sandbox: where it listens, its key, the org it serves, its clock and stats.
+    """A running sandbox: where it listens, its key, the orgs it serves, its clock and stats.
 
-    ``clock`` is the sandbox's idea of the current moment (see ``auditlab.clock``);
-    a client given the same clock agrees with it on which day is today.
+    ``org`` is the key's own org (``c``), ``sub_orgs`` its sub-orgs, in the
+    order the listing gives them. ``clock`` is the sandbox's idea of the
+    current moment (see ``auditlab.clock``); a client given the same clock
+    agrees with it on which day is today.
     """
 
     base_url: str
@@ -374,6 +406,17 @@ class Sandbox:
     stats: Stats
     knobs: Knobs
     server: SandboxHTTPServer
+    sub_orgs: list[SyntheticOrg] = field(default_factory=list)
+
+    @property
+    def orgs(self) -> dict[str, SyntheticOrg]:
+        """Return every org the key can read by id, the parent first."""
+        return {each.org_id: each for each in (self.org, *self.sub_orgs)}
+
+    @property
+    def answer_key(self) -> list[Incident]:
+        """Return the incidents planted in every org, the parent's first; each names its org."""
+        return [incident for each in self.orgs.values() for incident in each.answer_key]
 
     @property
     def clock(self) -> Clock:
@@ -384,12 +427,14 @@ class Sandbox:
         entries = len(self.org.entries)
         return f"Sandbox(base_url={self.base_url!r}, org_id={self.org.org_id!r}, {entries=})"
 
-    def visible(self) -> list[Entry]:
-        """Return the entries the server shows now by its clock, newest first: the truth now.
+    def visible(self, org_id: str | None = None) -> list[Entry]:
+        """Return an org's entries the server shows now by its clock, newest first: the truth now.
 
-        ``org.entries`` also holds late entries not shown yet.
+        ``org_id`` defaults to the parent's; ``org.entries`` also holds late
+        entries not shown yet.
         """
-        return visible(self.org.entries, self.server.shown_from, self.server.clock())
+        org = self.org if org_id is None else self.orgs[org_id]
+        return visible(org.entries, self.server.shown_from, self.server.clock())
 
 
 def check_loopback(host: str) -> None:
@@ -412,6 +457,7 @@ def serve(
     org_id: str = "org_sandbox",
     scale: float = 1.0,
     org: SyntheticOrg | None = None,
+    sub_orgs: int = 0,
     latency_ms: float = 0.0,
     rate_limit: int | None = DEFAULT_RATE_LIMIT,
     fault_rate: float = 0.0,
@@ -431,6 +477,9 @@ def serve(
     ``org`` serves an org generated earlier (its entries are the truth and
     grow when ``live`` appends); otherwise one is generated from ``seed``,
     ``days``, ``now`` (default: the current time), ``org_id`` and ``scale``.
+    ``sub_orgs`` adds that many sub-orgs behind the same key, each its own
+    log with its own planted incidents (``auditlab.sandbox.suborgs``); every
+    knob applies to each org.
     ``clock`` is the server's idea of the current moment: it stamps the
     entries ``live`` appends and decides when late entries show; by default
     it starts at the org's ``now`` and runs on at the real pace, so a pinned
@@ -453,23 +502,30 @@ def serve(
     )  # fmt: skip
     if org is None:
         org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
-    if chaos:
-        add_chaos(org.entries, chaos, random.Random(f"{seed}-chaos-history"), keep=org.answer_key)
-    shown_from = add_late_entries(org, late, seed, late_delay)
-    if person_gaps:
-        add_person_gaps(org.entries, person_gaps, seed, keep=org.answer_key)
+    children = generate_sub_orgs(org, sub_orgs)
+    shown_from: dict[str, dt.datetime] = {}
+    for each, each_seed in [(org, seed), *((child, child.seed) for child in children)]:
+        if chaos:
+            add_chaos(each.entries, chaos, random.Random(f"{each_seed}-chaos-history"),
+                      keep=each.answer_key)  # fmt: skip
+        shown_from.update(add_late_entries(each, late, each_seed, late_delay))
+        if person_gaps:
+            add_person_gaps(each.entries, person_gaps, each_seed, keep=each.answer_key)
     key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
     clock = clock_from(org.now) if clock is None else clock
     server = SandboxHTTPServer(
-        (host, port), org, key, knobs, seed, clock=clock, shown_from=shown_from
-    )
+        (host, port), org, key, knobs, seed, clock=clock, shown_from=shown_from,
+        sub_orgs=children,
+    )  # fmt: skip
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="auditlab-sandbox", daemon=True)  # fmt: skip
     thread.start()
     bound_host, bound_port = server.server_address[:2]
     url_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
     try:
-        yield Sandbox(f"http://{url_host}:{bound_port}", key, org, server.stats, knobs, server)
+        yield Sandbox(
+            f"http://{url_host}:{bound_port}", key, org, server.stats, knobs, server, children
+        )
     finally:
         server.shutdown()
         server.close_connections()
