@@ -31,6 +31,8 @@ from auditlab.errors import (
 # Heavier entry points load on first use, so `import auditlab` stays quick.
 _LAZY: dict[str, str] = {
     "load_audit_logs": "auditlab.load",
+    "list_sub_orgs": "auditlab.suborgs",
+    "sync": "auditlab.fill",
     "expand_metadata": "auditlab.frame",
     "SCHEMA": "auditlab.frame.schema",
     "ACTIONS": "auditlab.actions",
@@ -61,5 +63,7 @@ __all__ = [
     "RetriesExhausted",
     "__version__",
     "expand_metadata",
+    "list_sub_orgs",
     "load_audit_logs",
+    "sync",
 ]

@@ -14,6 +14,7 @@ from auditlab.errors import AuditlabError
 # `func(args) -> int` as the parser's default.
 COMMAND_MODULES: tuple[str, ...] = (
     "auditlab.commands.fetch",
+    "auditlab.commands.sync",
     "auditlab.commands.cache",
     "auditlab.commands.report",
     "auditlab.commands.demo",

@@ -5,7 +5,7 @@ No message built here or by a caller ever contains the API key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 
@@ -56,18 +56,32 @@ class FetchIncomplete(AuditlabError):
     """Some days could not be fetched completely; the others were cached.
 
     ``days`` lists the UTC days that are missing or incomplete, so the caller
-    knows exactly what the result lacks.
+    knows exactly what the result lacks. When several orgs were loaded
+    together, ``orgs`` maps each org that could not be fetched whole to its
+    missing days (empty when the server refused the org before its days were
+    known; the message then says why), and ``days`` holds them all.
     """
 
-    def __init__(self, message: str, *, days: Sequence[date] = ()) -> None:
-        self.days = tuple(days)
-        if self.days:
-            message = f"{message} (incomplete days: {_day_ranges(self.days)})"
+    def __init__(
+        self,
+        message: str,
+        *,
+        days: Sequence[date] = (),
+        orgs: Mapping[str, Sequence[date]] | None = None,
+    ) -> None:
+        self.orgs = {org: tuple(missing) for org, missing in (orgs or {}).items()}
+        self.days = tuple(days) or tuple(sorted({d for found in self.orgs.values() for d in found}))
+        if self.days and not self.orgs:
+            message = f"{message} (incomplete days: {day_ranges(self.days)})"
         super().__init__(message)
 
 
-def _day_ranges(days: Sequence[date]) -> str:
-    """Return days as compact ranges: '2026-01-01..2026-01-03, 2026-01-07'."""
+def day_ranges(days: Sequence[date]) -> str:
+    """Return days as compact ranges, oldest first.
+
+    >>> day_ranges([date(2026, 1, 7), date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)])
+    '2026-01-01..2026-01-03, 2026-01-07'
+    """
     ordered = sorted(set(days))
     runs: list[list[date]] = []
     for day in ordered:

@@ -33,9 +33,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,18 +46,18 @@ from tqdm.auto import tqdm
 
 import auditlab.analysis  # noqa: F401  (registers df.audit on the frames returned here)
 from auditlab.api.client import InventClient
-from auditlab.api.credentials import resolve_api_key, resolve_base_url
 from auditlab.api.paging import OnPage
 from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
-from auditlab.cache.files import cache_root
-from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
+from auditlab.arguments import LoadArguments
+from auditlab.cache.orgs import resolve_org_folder
 from auditlab.cache.plan import DEFAULT_GRACE, Run, SyncPlan, day_range, last_settled, plan_sync
 from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, as_utc, system_clock
-from auditlab.errors import APIError, FetchIncomplete, InvalidQuery
+from auditlab.errors import APIError, FetchIncomplete
 from auditlab.frame import table_to_frame
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
+from auditlab.group import load_orgs
 from auditlab.runs import fetch_run, newest_entry
 from auditlab.stamps import utc_day
 from auditlab.verify import verify_cache
@@ -72,8 +71,9 @@ RUNS_IN_FLIGHT = 3
 
 
 def load_audit_logs(
-    org_id: str = "c",
+    org_id: str | Sequence[str] = "c",
     *,
+    include_sub_orgs: bool = False,
     action: str | None = None,
     date_from: Any = None,
     date_to: Any = None,
@@ -94,6 +94,13 @@ def load_audit_logs(
 ) -> pd.DataFrame:
     """Return the org's audit log as a flat, typed DataFrame, newest first.
 
+    ``org_id`` is an org id (``c``: the key's own org) or a list of them;
+    ``include_sub_orgs=True`` adds each org's sub-orgs (as
+    ``auditlab.list_sub_orgs`` lists them). Several orgs come back as one
+    frame, the ``org_id`` and ``org_name`` columns telling them apart; they
+    share one rate limiter and one progress bar, each keeps its own cache,
+    and one org failing leaves the others loaded and cached
+    (``auditlab.group``).
     Filters are Invent's (``action`` one action or ``"ALL"``; dates inclusive,
     as ``"YYYY-MM-DD"``, date, datetime or Timestamp, in UTC); only dates and
     ``action`` are ever applied to cached rows, id filters are the server's
@@ -123,48 +130,16 @@ def load_audit_logs(
     ...     len(df) == len(server.org.entries)
     True
     """
-    query = Query.build(
-        org_id,
-        action=action,
-        date_from=date_from,
-        date_to=date_to,
-        user_id=user_id,
-        assistant_id=assistant_id,
-        workflow_id=workflow_id,
-        connection_id=connection_id,
-    )
-    for name, value in (("refresh", refresh), ("verify", verify)):
-        if not isinstance(value, bool):
-            raise InvalidQuery(f"{name} must be True or False, not {value!r}", parameter=name)
-    if not isinstance(grace, dt.timedelta) or grace < dt.timedelta(0):
-        raise InvalidQuery(
-            f"grace must be a datetime.timedelta of 0 or more, not {grace!r}", parameter="grace"
-        )
-    if progress is not None and not isinstance(progress, bool):
-        raise InvalidQuery(
-            f"progress must be True, False or None (automatic), not {progress!r}",
-            parameter="progress",
-        )
-    if not callable(clock):
-        raise InvalidQuery(
-            f"clock must be a function returning the current datetime, not {clock!r}",
-            parameter="clock",
-        )
-    root = cache_root(cache_dir)
-    key = resolve_api_key(api_key)
-    url = resolve_base_url(base_url)
-    with InventClient(key, url, max_concurrency=max_concurrency, rate_limit=rate_limit) as client:
-        table = sync(
-            client,
-            query,
-            root,
-            key_fingerprint(key, url),
-            refresh=refresh,
-            progress=_wants_progress(progress),
-            grace=grace,
-            verify=verify,
-            clock=clock,
-        )
+    args = LoadArguments.build(locals())
+    with args.client() as client:
+        if args.several:
+            table = load_orgs(
+                client, args.query, args.orgs, args.root, args.fingerprint,
+                include_sub_orgs=args.include_sub_orgs, progress=args.progress, **args.options,
+            )  # fmt: skip
+        else:
+            table = sync(client, args.query, args.root, args.fingerprint,
+                         progress=args.progress, **args.options)  # fmt: skip
     return table_to_frame(table)
 
 
@@ -301,15 +276,6 @@ def _fetch(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     return fetched, sorted(failed)
-
-
-def _wants_progress(progress: bool | None) -> bool:
-    """Return whether to show a bar: as asked, else in Jupyter or a terminal."""
-    if progress is not None:
-        return progress
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    in_jupyter = type(shell).__name__ == "ZMQInteractiveShell"
-    return in_jupyter or sys.stderr.isatty()
 
 
 @contextmanager

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditlab.cache.files import write_atomic
-from auditlab.commands.options import add_base_url, add_cache_dir, add_no_progress
+from auditlab.commands.options import (
+    add_base_url,
+    add_cache_dir,
+    add_no_progress,
+    add_query,
+    query_arguments,
+)
 from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
 
@@ -27,15 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "fetch",
         help="fetch audit logs into a Parquet or CSV file",
-        description="Fetch an org's audit logs (complete past days come from the cache) and "
-        f"write them to --out. The API key is read from {API_KEY_VARIABLE} or ./.env.",
+        description="Fetch the audit logs of an org, or of several (complete past days come "
+        "from the cache), and write them to --out. "
+        f"The API key is read from {API_KEY_VARIABLE} or ./.env.",
     )
-    parser.add_argument("--org", default="c", help="org id (default: c, the key's own org)")
-    parser.add_argument("--action", help="one action, or ALL (default)")
-    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (UTC)")
-    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (UTC)")
-    for name in ("user", "assistant", "workflow", "connection"):
-        parser.add_argument(f"--{name}-id", help=f"only entries of this {name}")
+    add_query(parser)
     add_base_url(parser)
     add_cache_dir(parser)
     parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
@@ -51,14 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in SUFFIXES:
         raise InvalidQuery(f"--out {str(args.out)!r} must end in .parquet or .csv", parameter="out")
     df = load_audit_logs(
-        args.org,
-        action=args.action,
-        date_from=args.date_from,
-        date_to=args.date_to,
-        user_id=args.user_id,
-        assistant_id=args.assistant_id,
-        workflow_id=args.workflow_id,
-        connection_id=args.connection_id,
+        **query_arguments(args),
         base_url=args.base_url,
         cache_dir=args.cache_dir,
         refresh=args.refresh,

@@ -31,6 +31,42 @@ def add_base_url(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_query(parser: argparse.ArgumentParser) -> None:
+    """Add the orgs (``--org``, repeatable, and ``--sub-orgs``) and the filters of a load.
+
+    ``query_arguments`` turns what they parse into ``load_audit_logs``' keywords.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_query(parser)
+    >>> given = query_arguments(parser.parse_args(["--org", "a", "--org", "b", "--sub-orgs"]))
+    >>> given["org_id"], given["include_sub_orgs"], given["action"]
+    (['a', 'b'], True, None)
+    """
+    parser.add_argument(
+        "--org", action="append", metavar="ORG",
+        help="org id (default: c, the key's own org); repeat it for several orgs",
+    )  # fmt: skip
+    parser.add_argument("--sub-orgs", action="store_true", help="the orgs' sub-orgs too")
+    parser.add_argument("--action", help="one action, or ALL (default)")
+    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (UTC)")
+    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (UTC)")
+    for name in ("user", "assistant", "workflow", "connection"):
+        parser.add_argument(f"--{name}-id", help=f"only entries of this {name}")
+
+
+def query_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the keywords of ``load_audit_logs`` that ``add_query``'s options set."""
+    return {
+        "org_id": args.org or ["c"],
+        "include_sub_orgs": args.sub_orgs,
+        **{
+            name: getattr(args, name)
+            for name in ("action", "date_from", "date_to", "user_id", "assistant_id",
+                         "workflow_id", "connection_id")
+        },
+    }  # fmt: skip
+
+
 def add_cache_dir(parser: argparse.ArgumentParser) -> None:
     """Add ``--cache-dir``: the root folder of the Parquet cache.
 

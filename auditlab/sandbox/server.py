@@ -140,6 +140,8 @@ class Knobs:
     entries put at the front of the log after each page is answered.
     ``chaos``: share of entries with unknown fields, half of them also with an
     unknown action. ``rate_limit``: requests per minute per client IP.
+    ``down``: ids of orgs whose audit log answers only 503 (the rest of the
+    group is served as usual).
 
     What Invent leaves open (``auditlab.sandbox.undocumented``):
     ``user_filter``: which person ``user_id`` matches (``actor``, ``user`` or
@@ -159,6 +161,7 @@ class Knobs:
     person_gaps: float = 0.0
     late: int = 0
     late_delay: dt.timedelta = DEFAULT_LATE_DELAY
+    down: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("fault_rate", "cut_rate", "chaos", "person_gaps"):
@@ -303,7 +306,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
                         f"{knobs.rate_limit} requests per minute", query,
                         headers={"Retry-After": str(retry_after)})  # fmt: skip
             return
-        if knobs.fault_rate and server.roll() < knobs.fault_rate:
+        org = server.find_org(unquote(parts[1])) if org_request else None
+        down = audit_request and org is not None and org.org_id in knobs.down
+        if down or (knobs.fault_rate and server.roll() < knobs.fault_rate):
             status = FAULT_STATUSES[int(server.roll() * len(FAULT_STATUSES))]
             self._error(status, "the server is having a bad moment; try again", query)
             return
@@ -313,7 +318,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if not (audit_request or listing_request):
             self._error(404, "not found", query)
             return
-        org = server.find_org(unquote(parts[1]))
         if org is None:
             self._error(404, "organisation not found for this API key", query)
             return
@@ -323,10 +327,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 children = server.sub_orgs if org is server.org else []
                 body, count = listing_page(children, page, take)
             else:
-                asked = parse_request(split.query)
-                page, take = asked.page, asked.take
+                wanted = parse_request(split.query)
+                page, take = wanted.page, wanted.take
                 body, count = server.stores[org.org_id].page(
-                    asked.filters, asked.date_from, asked.date_to, page, take,
+                    wanted.filters, wanted.date_from, wanted.date_to, page, take,
                     now=server.clock(),
                 )  # fmt: skip
         except BadParameter as error:
@@ -468,6 +472,7 @@ def serve(
     person_gaps: float = 0.0,
     late: int = 0,
     late_delay: dt.timedelta = DEFAULT_LATE_DELAY,
+    down: tuple[str, ...] = (),
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Clock | None = None,
@@ -479,7 +484,7 @@ def serve(
     ``days``, ``now`` (default: the current time), ``org_id`` and ``scale``.
     ``sub_orgs`` adds that many sub-orgs behind the same key, each its own
     log with its own planted incidents (``auditlab.sandbox.suborgs``); every
-    knob applies to each org.
+    knob applies to each org, and the orgs in ``down`` answer only 503.
     ``clock`` is the server's idea of the current moment: it stamps the
     entries ``live`` appends and decides when late entries show; by default
     it starts at the org's ``now`` and runs on at the real pace, so a pinned
@@ -498,7 +503,7 @@ def serve(
     knobs = Knobs(
         latency_ms=latency_ms, rate_limit=rate_limit, fault_rate=fault_rate, cut_rate=cut_rate,
         live=live, chaos=chaos, user_filter=user_filter, person_gaps=person_gaps, late=late,
-        late_delay=late_delay,
+        late_delay=late_delay, down=frozenset(down),
     )  # fmt: skip
     if org is None:
         org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
