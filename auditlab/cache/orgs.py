@@ -69,6 +69,29 @@ def resolve_org_folder(
     return org_folder_name(real)
 
 
+def known_org_folder(root: Path, fingerprint: str | None, org_id: str) -> str | None:
+    """Return the folder a sync put org_id in, without asking the server; None when none did.
+
+    ``fingerprint`` is the key's (``key_fingerprint``), None when no key is
+    at hand: an explicit org id then names its folder itself; ``c`` needs
+    the key's book.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "org=org_a").mkdir()
+    >>> known_org_folder(root, None, "org_a"), known_org_folder(root, None, "c")
+    ('org_a', None)
+    """
+    known = _book(root / KEYS_FOLDER / f"{fingerprint}.json").get(org_id) if fingerprint else None
+    if isinstance(known, str):
+        folder = org_folder_name(known)
+    elif org_id == OWN_ORG:
+        folder = f"key-{fingerprint}" if fingerprint else ""
+    else:
+        folder = org_folder_name(org_id)
+    return folder if folder and (root / f"org={folder}").is_dir() else None
+
+
 def _book(path: Path) -> dict[str, Any]:
     """Return the orgs a key's book names, by the id asked for (empty when none)."""
     book = read_json(path)
