@@ -27,7 +27,7 @@ def test_every_method_is_defined_on_the_class_with_its_functions_signature(name)
 
 def test_a_frame_without_the_columns_the_analysis_reads_has_no_audit_attribute():
     other = pd.DataFrame({"created_at": [], "action": []})
-    with pytest.raises(AttributeError, match="lacks the columns id, action_category"):
+    with pytest.raises(AttributeError, match="lacks the columns id, org_id, action_category"):
         other.audit  # noqa: B018
     assert not hasattr(other, "audit")
 

@@ -142,13 +142,14 @@ def test_without_history_off_hours_means_outside_seven_to_eight_in_the_given_zon
     assert reasons([late], tz="Europe/Berlin") == {late["id"]: "off-hours administration"}
 
 
-def test_sensitive_events_carry_the_frame_columns_and_a_reason_newest_first():
+def test_sensitive_events_carry_the_frame_columns_their_org_and_a_reason_newest_first():
     entries = [entry("2026-10-01T10:00:00Z", "api_key.deleted"),
                entry("2026-10-02T10:00:00Z", "api_key.deleted")]  # fmt: skip
     table = sensitive_events(frame(entries))
     assert table.columns[-1] == "reason"
     assert table["id"].tolist() == [entries[1]["id"], entries[0]["id"]]
-    assert str(table["action"].dtype) == "category"
+    assert table["org_id"].tolist() == ["org_acme", "org_acme"]
+    assert str(table["action"].dtype) == "str"  # a review table holds text, not categories
 
 
 def capital(name: str, country: str, cities: list[dict]) -> tuple[float, float]:

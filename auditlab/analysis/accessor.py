@@ -29,8 +29,8 @@ R = TypeVar("R")
 
 # Every column some analysis function reads; a frame from load_audit_logs has them all.
 COLUMNS_READ: tuple[str, ...] = (
-    "id", "created_at", "action", "action_category", "source", "ip", "country", "actor_id",
-    "actor_name", "actor_email", "member_user_id", "member_role",
+    "id", "created_at", "org_id", "action", "action_category", "source", "ip", "country",
+    "actor_id", "actor_name", "actor_email", "member_user_id", "member_role",
 )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from auditlab.analysis import lazy
 from auditlab.analysis.figures import Labeller, Labels, make_figure
 from auditlab.analysis.sensitive import sensitive_events
 from auditlab.analysis.vocabulary import (
@@ -35,6 +36,8 @@ def actor_names(df: pd.DataFrame) -> pd.DataFrame:
     >>> actor_names(empty_frame()).columns.tolist()
     ['actor_name', 'actor_email']
     """
+    if lazy.is_lazy(df):
+        return lazy.latest_names(df)
     rows = between(df, columns=["actor_id", "actor_name", "actor_email"]).reset_index(drop=True)
     latest = rows.groupby("actor_id")["created_at"].idxmax()
     names = rows.loc[latest.to_numpy(), ["actor_name", "actor_email"]]
@@ -71,19 +74,23 @@ def actor_breakdown(
     ['actor_id', 'actor_name', 'actor_email', 'events']
     """
     top = check_top(top)
-    rows = between(df, since, until, columns=[*ACTOR_COLUMNS[:3], "id", "action", "country", "ip"])
-    counts = rows.groupby("actor_id").agg(
-        events=("id", "size"),
-        actions=("action", "nunique"),
-        first_seen=("created_at", "min"),
-        last_seen=("created_at", "max"),
-        countries=("country", "nunique"),
-        ips=("ip", "nunique"),
-    )
+    if lazy.is_lazy(df):
+        table = lazy.actor_counts(df, since, until)
+    else:
+        rows = between(df, since, until, columns=[*ACTOR_COLUMNS[:3], "id", "action", "country",
+                                                   "ip"])  # fmt: skip
+        counts = rows.groupby("actor_id").agg(
+            events=("id", "size"),
+            actions=("action", "nunique"),
+            first_seen=("created_at", "min"),
+            last_seen=("created_at", "max"),
+            countries=("country", "nunique"),
+            ips=("ip", "nunique"),
+        )
+        table = actor_names(rows).join(counts)
     flagged = sensitive_events(df, since=since, until=until)["actor_id"].value_counts()
-    counts["sensitive_events"] = flagged.reindex(counts.index, fill_value=0).astype("int64")
-    table = actor_names(rows).join(counts).reset_index()
-    return head(busiest_first(table, "actor_id", ACTOR_COLUMNS), top)
+    table["sensitive_events"] = flagged.reindex(table.index, fill_value=0).astype("int64")
+    return head(busiest_first(table.reset_index(), "actor_id", ACTOR_COLUMNS), top)
 
 
 def actor_breakdown_chart(
@@ -126,12 +133,15 @@ def action_breakdown(
     ['action_category', 'action', 'events', 'actors']
     """
     top = check_top(top)
-    table = (
-        between(df, since, until, columns=["id", "action_category", "action", "actor_id"])
-        .groupby(["action_category", "action"], observed=True, dropna=False)
-        .agg(events=("id", "size"), actors=("actor_id", "nunique"))
-        .reset_index()
-    )
+    if lazy.is_lazy(df):
+        table = lazy.action_counts(df, since, until)
+    else:
+        table = (
+            between(df, since, until, columns=["id", "action_category", "action", "actor_id"])
+            .groupby(["action_category", "action"], observed=True, dropna=False)
+            .agg(events=("id", "size"), actors=("actor_id", "nunique"))
+            .reset_index()
+        )
     table["action_category"] = plain(table["action_category"])
     table["action"] = plain(table["action"])
     return head(busiest_first(table, "action"), top)
@@ -180,12 +190,18 @@ def actor_action_matrix(
     (0, 0)
     """
     top = check_top(top)
-    counts = (
-        between(df, since, until, columns=["actor_id", "action_category"])
-        .groupby(["actor_id", "action_category"], observed=True)
-        .size()
-        .unstack("action_category", fill_value=0)
-    )
+    if lazy.is_lazy(df):
+        pairs = lazy.actor_category_counts(df, since, until)
+        counts = pairs.set_index(["actor_id", "action_category"])["events"].unstack(
+            "action_category", fill_value=0
+        )
+    else:
+        counts = (
+            between(df, since, until, columns=["actor_id", "action_category"])
+            .groupby(["actor_id", "action_category"], observed=True)
+            .size()
+            .unstack("action_category", fill_value=0)
+        )
     counts.columns = pd.Index(counts.columns.astype("str"), name="action_category")
     busiest = np.lexsort((counts.index.to_numpy(), -counts.sum(axis=1).to_numpy()))
     matrix = counts.iloc[busiest[:top]]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from auditlab.analysis import lazy
 from auditlab.analysis.figures import Labeller, Labels, make_figure
 from auditlab.analysis.vocabulary import TOP, TimeBound, between, busiest_first, head, plain
 
@@ -90,12 +91,15 @@ def country_summary(
     >>> country_summary(empty_frame()).columns.tolist()
     ['country', 'country_name', 'iso3', 'events', 'actors', 'ips']
     """
-    table = (
-        between(df, since, until, columns=["id", "country", "actor_id", "ip"])
-        .groupby("country", observed=True)
-        .agg(events=("id", "size"), actors=("actor_id", "nunique"), ips=("ip", "nunique"))
-        .reset_index()
-    )
+    if lazy.is_lazy(df):
+        table = lazy.country_counts(df, since, until)
+    else:
+        table = (
+            between(df, since, until, columns=["id", "country", "actor_id", "ip"])
+            .groupby("country", observed=True)
+            .agg(events=("id", "size"), actors=("actor_id", "nunique"), ips=("ip", "nunique"))
+            .reset_index()
+        )
     table["country"] = plain(table["country"])
     names = countries().reindex(table["country"])
     table["country_name"] = names["country_name"].to_numpy()

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditlab.analysis import lazy
 from auditlab.analysis.figures import Labeller, Labels, make_figure
 from auditlab.analysis.vocabulary import TOP, TimeBound, between, busiest_first, check_top, head
 
@@ -69,18 +70,21 @@ def ip_summary(
     ['ip', 'events', 'actors']
     """
     top = check_top(top)
-    table = (
-        between(df, since, until, columns=["id", "ip", "actor_id", "country"])
-        .groupby("ip")
-        .agg(
-            events=("id", "size"),
-            actors=("actor_id", "nunique"),
-            countries=("country", "nunique"),
-            first_seen=("created_at", "min"),
-            last_seen=("created_at", "max"),
+    if lazy.is_lazy(df):
+        table = lazy.ip_counts(df, since, until)
+    else:
+        table = (
+            between(df, since, until, columns=["id", "ip", "actor_id", "country"])
+            .groupby("ip")
+            .agg(
+                events=("id", "size"),
+                actors=("actor_id", "nunique"),
+                countries=("country", "nunique"),
+                first_seen=("created_at", "min"),
+                last_seen=("created_at", "max"),
+            )
+            .reset_index()
         )
-        .reset_index()
-    )
     table["version"] = np.where(table["ip"].str.contains(":", regex=False), 6, 4)
     table["is_private"] = is_private_ip(table["ip"])
     table = table.astype({"ip": "str", "version": "int64"})

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from auditlab.analysis import lazy
 from auditlab.analysis.figures import Labeller, Labels, label, make_figure
 from auditlab.analysis.vocabulary import TimeBound, between, check_column, plain, wall_time
+from auditlab.checks import check_tz
 from auditlab.errors import InvalidQuery
 
 if TYPE_CHECKING:
@@ -20,14 +22,13 @@ PERIOD_NAMES: dict[str, str] = {
 }  # fmt: skip
 
 
-def period_starts(times: pd.Series, freq: str, tz: str = "UTC") -> pd.Series:
-    """Return, for each time, the naive wall-clock start of its ``freq`` period in ``tz``.
+def wall_period_starts(local: pd.Series, freq: str) -> pd.Series:
+    """Return, for each naive wall-clock time, the start of its ``freq`` period.
 
     >>> times = pd.Series(pd.to_datetime(["2026-10-14T23:30Z"]))
-    >>> str(period_starts(times, "D", "Europe/Berlin")[0])
+    >>> str(wall_period_starts(wall_time(times, "Europe/Berlin"), "D")[0])
     '2026-10-15 00:00:00'
     """
-    local = wall_time(times, tz)
     try:
         return local.dt.to_period(freq).dt.start_time
     except (TypeError, ValueError) as error:
@@ -57,14 +58,19 @@ def timeline(
     >>> timeline(empty_frame()).columns.tolist()
     ['period', 'action_category', 'events']
     """
-    keys = [] if by is None else [check_column(df, by, "by")]
-    df = between(df, since, until, columns=keys)
-    keys = [period_starts(df["created_at"], freq, tz).rename("period")]
+    if lazy.is_lazy(df):
+        rows = lazy.local_time_counts(df, freq, by, check_tz(tz), since, until)
+        local = rows["local"]
+    else:
+        rows = between(df, since, until, columns=[] if by is None else [check_column(df, by, "by")])
+        local = wall_time(rows["created_at"], tz)
+    keys = [wall_period_starts(local, freq).rename("period")]
     if by is not None:
-        keys.append(df[by])
-    table = (
-        df.groupby(keys, observed=True, dropna=False).size().rename("events").reset_index()
-    ).astype({key.name: key.dtype for key in keys})
+        keys.append(rows[by])
+    grouped = rows.groupby(keys, observed=True, dropna=False)
+    # A frame's rows are single events; DuckDB's come counted per wall-clock time.
+    events = grouped["events"].sum() if lazy.is_lazy(df) else grouped.size()
+    table = events.rename("events").reset_index().astype({key.name: key.dtype for key in keys})
     if by is not None:
         table[by] = plain(table[by])
         table = table.sort_values(["period", by], ignore_index=True)

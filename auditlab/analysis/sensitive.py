@@ -1,6 +1,8 @@
 """The events a reviewer must see, each with the reasons it matters.
 
-Rules, each vectorised over the whole frame:
+Rules, each vectorised over the whole frame; an actor is one ``actor_id`` in
+one org (``org_id``), so in a frame of several orgs each org's rules stand
+apart (a removal in one org says nothing of the person's work in another):
 
 - privilege changes: every ``member.role_changed`` (and sub-org role change),
   called out when the new role is ADMIN or OWNER and when actors change their own role;
@@ -32,13 +34,14 @@ import numpy as np
 import pandas as pd
 
 from auditlab.actions import ACTIONS, action_category
+from auditlab.analysis import lazy
 from auditlab.analysis.vocabulary import TimeBound, codes, in_window, plain, utc_array, wall_time
-from auditlab.checks import check_whole_number
+from auditlab.checks import check_tz, check_whole_number
 from auditlab.errors import InvalidQuery
 
 SENSITIVE_COLUMNS = (
-    "id", "created_at", "action", "actor_id", "actor_name", "actor_email", "member_user_id",
-    "member_role", "source", "ip", "country", "reason",
+    "id", "created_at", "org_id", "action", "actor_id", "actor_name", "actor_email",
+    "member_user_id", "member_role", "source", "ip", "country", "reason",
 )  # fmt: skip
 
 _CHANGED = {"sso": "SSO", "domain": "domain"}
@@ -89,20 +92,27 @@ def sensitive_events(
     burst_window: str = "10min",
     usual_share: float = 0.02,
 ) -> pd.DataFrame:
-    """Return the events a reviewer must see, newest first, each with its ``reason``.
+    """Return the events a reviewer must see, newest first, each with its org and ``reason``.
 
-    Columns: ``SENSITIVE_COLUMNS``; ``reason`` joins every rule the event
-    meets with "; ". The rules read the whole frame (a first API key, a
-    removal, a burst, usual hours); ``since``/``until`` then keep the events
-    created within them. The module docstring lists the rules.
+    Columns: ``SENSITIVE_COLUMNS``, text as text (no categories); ``reason``
+    joins every rule the event meets with "; ". The rules read the whole
+    frame (a first API key, a removal, a burst, usual hours);
+    ``since``/``until`` then keep the events created within them. The module
+    docstring lists the rules.
 
     >>> from auditlab.frame import empty_frame
     >>> sensitive_events(empty_frame()).columns[-1]
     'reason'
     """
     window = _checked_window(burst, burst_window, usual_share)
-    df = df[list(SENSITIVE_COLUMNS[:-1])].reset_index(drop=True)
-    actors, names = codes(df["actor_id"])
+    wanted = list(SENSITIVE_COLUMNS[:-1])
+    rhythm = None
+    if lazy.is_lazy(df):
+        watched = {*REASONS, *OFF_HOURS_ACTIONS, "api_key.created", "member.joined"}
+        df, rhythm = lazy.sensitive_rows(df, wanted, watched, OFF_HOURS_ACTIONS, check_tz(tz))
+    else:
+        df = df[wanted].reset_index(drop=True)
+    actors, names = actor_codes(df)
     action = df["action"]
     role_changed = (action == "member.role_changed").to_numpy(dtype=bool)
     # A rule's text is a string, or a function of the flagged rows for texts that vary.
@@ -116,7 +126,7 @@ def sensitive_events(
         (_first_api_keys(df, actors), "first API key this actor created"),
         (_bursts(df, actors, burst, window), f"mass deletion ({burst}+ within {burst_window})"),
         (_after_removal(df, actors, names), "activity after own removal"),
-        (_off_hours(df, actors, len(names), tz, usual_share), "off-hours administration"),
+        (_off_hours(df, actors, names, tz, usual_share, rhythm), "off-hours administration"),
     ]  # fmt: skip
     flagged = np.logical_or.reduce([mask for mask, _ in rules])
     flagged &= in_window(df["created_at"], since, until).to_numpy()
@@ -126,7 +136,30 @@ def sensitive_events(
         reason = reason.mask(mask[flagged], reason + "; " + (text if isinstance(text, str)
                                                              else text(table)))  # fmt: skip
     table = table.assign(reason=reason.str.removeprefix("; "))
+    table = table.assign(**{column: plain(table[column]) for column in table.columns})
     return table.sort_values(["created_at", "id"], ascending=False, ignore_index=True)
+
+
+def actor_codes(df: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Return each row's actor code (-1: no actor), an actor being one actor_id in one org.
+
+    Also the (``org_id``, ``actor_id``) each code stands for; a missing org is "".
+
+    >>> rows = pd.DataFrame({"org_id": ["o1", "o2", "o1", None],
+    ...                      "actor_id": ["u1", "u1", None, "u1"]})
+    >>> found, names = actor_codes(rows)
+    >>> found.tolist(), names.tolist()
+    ([0, 1, -1, 2], [('o1', 'u1'), ('o2', 'u1'), ('', 'u1')])
+    """
+    org, orgs = codes(df["org_id"])
+    who, ids = codes(df["actor_id"])
+    known = who >= 0
+    pair = (org[known] + 1) * max(len(ids), 1) + who[known]
+    found = np.full(len(df), -1, dtype=np.int64)
+    found[known], uniques = pd.factorize(pair)
+    org_names = np.array(["", *orgs.astype("str")], dtype=object)[uniques // max(len(ids), 1)]
+    actor_names = np.asarray(ids, dtype=object)[uniques % max(len(ids), 1)]
+    return found, pd.MultiIndex.from_arrays([org_names, actor_names], names=["org_id", "actor_id"])
 
 
 def _checked_window(burst: int, burst_window: str, usual_share: float) -> pd.Timedelta:
@@ -188,13 +221,14 @@ def _bursts(df: pd.DataFrame, actors: np.ndarray, burst: int, window: pd.Timedel
     return mask
 
 
-def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.Index) -> np.ndarray:
+def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.MultiIndex) -> np.ndarray:
     """Return a mask of events by actors after their own latest removal (and no new join)."""
 
     def latest(action: str) -> np.ndarray:
         """Return, per actor code, when they were last the member of ``action`` (or NaT)."""
         rows = df[(df["action"] == action) & df["member_user_id"].notna()]
-        at = rows.groupby("member_user_id")["created_at"].max()
+        rows = rows.assign(org_id=plain(rows["org_id"]).fillna(""))
+        at = rows.groupby(["org_id", "member_user_id"])["created_at"].max()
         per_actor = np.full(len(names), np.datetime64("NaT"), dtype="datetime64[us]")
         known = names.get_indexer(at.index)
         per_actor[known[known >= 0]] = utc_array(at)[known >= 0]
@@ -208,23 +242,37 @@ def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.Index) -> np.
 
 
 def _off_hours(
-    df: pd.DataFrame, actors: np.ndarray, n_actors: int, tz: str, usual_share: float
+    df: pd.DataFrame,
+    actors: np.ndarray,
+    names: pd.MultiIndex,
+    tz: str,
+    usual_share: float,
+    rhythm: pd.DataFrame | None = None,
 ) -> np.ndarray:
-    """Return a mask of administrative actions at a time of day unusual for their actor."""
+    """Return a mask of administrative actions at a time of day unusual for their actor.
+
+    ``rhythm`` gives each administrator's events per time bin (rows by
+    (``org_id``, ``actor_id``), columns 0..BINS-1) when df holds only some of
+    their events; without it they are counted from df.
+    """
     admin = df["action"].isin(OFF_HOURS_ACTIONS).to_numpy(dtype=bool) & (actors >= 0)
     # Only actors who administer need a daily rhythm: number them 0..k-1, others -1
     # (the spare last slot is where code -1, no actor, lands).
-    slot = np.full(n_actors + 1, -1, dtype=np.int64)
+    slot = np.full(len(names) + 1, -1, dtype=np.int64)
     administrators = np.unique(actors[admin])
     slot[administrators] = np.arange(len(administrators))
     who = slot[actors]
     local = wall_time(df["created_at"], tz)
     minute = (local.dt.hour * 60 + local.dt.minute).to_numpy(dtype=np.int64, na_value=0)
     time_bin = minute // BIN_MINUTES
-    tracked = who >= 0
-    counts = np.bincount(
-        who[tracked] * BINS + time_bin[tracked], minlength=len(administrators) * BINS
-    ).reshape(len(administrators), BINS)
+    if rhythm is None:
+        tracked = who >= 0
+        counts = np.bincount(
+            who[tracked] * BINS + time_bin[tracked], minlength=len(administrators) * BINS
+        ).reshape(len(administrators), BINS)
+    else:
+        known = rhythm.reindex(index=names[administrators], columns=range(BINS), fill_value=0)
+        counts = known.to_numpy(dtype=np.int64)
     # Events near each time of day, on any day, wrapping at midnight.
     wrapped = np.concatenate([counts[:, -NEIGHBOURS:], counts, counts[:, :NEIGHBOURS]], axis=1)
     running = np.pad(wrapped.cumsum(axis=1), ((0, 0), (1, 0)))
