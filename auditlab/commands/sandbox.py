@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cut-rate", type=float, default=0.0, help="share of bodies cut short")
     parser.add_argument("--live", type=int, default=0, help="entries appended after each page")
     parser.add_argument("--chaos", type=float, default=0.0, help="share of entries with unknowns")
+    parser.add_argument(
+        "--hostile",
+        type=float,
+        default=0.0,
+        help="share of entries with hostile text (markup, formulas, bidi controls, huge sizes) "
+        "in every free-text field",
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         cut_rate=args.cut_rate,
         live=args.live,
         chaos=args.chaos,
+        hostile=args.hostile,
         host=args.host,
         port=args.port,
     ) as sandbox:

@@ -5,7 +5,8 @@ is the org's id or ``c``), Bearer auth, every filter validated, newest first,
 ``page``/``take`` with the ``pagination-*`` headers, and a per-IP
 requests-per-minute limit answering 429 with ``Retry-After``. On request it
 misbehaves: latency, 5xx answers, connections cut mid-body, entries appended
-while clients page (``live``) and unknown actions or fields (``chaos``).
+while clients page (``live``), unknown actions or fields (``chaos``) and
+hostile text in every free-text field (``hostile``).
 
 >>> with serve(days=30, seed=1) as sandbox:
 ...     sandbox.base_url.startswith("http://127.0.0.1:")
@@ -41,6 +42,7 @@ from auditlab.clock import Clock, clock_from
 from auditlab.errors import InvalidQuery
 from auditlab.sandbox.chaos import add_chaos
 from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
+from auditlab.sandbox.hostile import add_hostile
 from auditlab.sandbox.store import FILTER_FIELDS, LogStore
 
 log = logging.getLogger("auditlab")
@@ -129,7 +131,9 @@ class Knobs:
     body (the Content-Length header still promises all of it). ``live``: new
     entries put at the front of the log after each page is answered.
     ``chaos``: share of entries with unknown fields, half of them also with an
-    unknown action. ``rate_limit``: requests per minute per client IP.
+    unknown action. ``hostile``: share of entries whose free-text fields hold
+    hostile text (``auditlab.sandbox.hostile``). ``rate_limit``: requests per
+    minute per client IP.
     """
 
     latency_ms: float = 0.0
@@ -138,9 +142,10 @@ class Knobs:
     cut_rate: float = 0.0
     live: int = 0
     chaos: float = 0.0
+    hostile: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("fault_rate", "cut_rate", "chaos"):
+        for name in ("fault_rate", "cut_rate", "chaos", "hostile"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
@@ -243,6 +248,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._dice = random.Random(seed)
         self._live_rng = np.random.default_rng([seed, 1])
         self._chaos_rng = random.Random(f"{seed}-chaos")
+        self._hostile_rng = random.Random(f"{seed}-hostile")
         self._dice_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -258,6 +264,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             fresh = live_entries(self.org, self._live_rng, self.knobs.live, self.clock())
             if self.knobs.chaos:
                 add_chaos(fresh, self.knobs.chaos, self._chaos_rng)
+            if self.knobs.hostile:
+                add_hostile(fresh, self.knobs.hostile, self._hostile_rng, heavy=0)
             self.store.append(fresh)
             self.org.entries[0:0] = fresh[::-1]
         self.stats.add_live(len(fresh))
@@ -448,6 +456,7 @@ def serve(
     cut_rate: float = 0.0,
     live: int = 0,
     chaos: float = 0.0,
+    hostile: float = 0.0,
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Clock | None = None,
@@ -460,6 +469,10 @@ def serve(
     ``clock`` stamps the entries ``live`` appends; by default it starts at the
     org's ``now`` and runs on at the real pace, so a pinned org stays pinned.
     ``api_key`` defaults to a random one. ``port=0`` picks a free port.
+    ``hostile`` (a share, e.g. 0.08) fills the free-text fields of that share
+    of entries, and of every actor's newest entry, with hostile text, the same
+    for a seed, the incidents spared; the newest such entry of the history
+    carries 5 MB of metadata (``auditlab.sandbox.hostile``).
 
     >>> import httpx
     >>> with serve(api_key="k", days=30) as sb:
@@ -468,11 +481,14 @@ def serve(
     200
     """
     check_loopback(host)
-    knobs = Knobs(latency_ms, rate_limit, fault_rate, cut_rate, live, chaos)
+    knobs = Knobs(latency_ms, rate_limit, fault_rate, cut_rate, live, chaos, hostile)
     if org is None:
         org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
     if chaos:
         add_chaos(org.entries, chaos, random.Random(f"{seed}-chaos-history"), keep=org.answer_key)
+    if hostile:
+        history = random.Random(f"{seed}-hostile-history")
+        add_hostile(org.entries, hostile, history, keep=org.answer_key, every_actor=True)
     key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
     clock = clock_from(org.now) if clock is None else clock
     server = SandboxHTTPServer((host, port), org, key, knobs, seed, clock)
