@@ -32,7 +32,9 @@ COLORWAY = (
 )  # fmt: skip
 
 # Text from the data is cut shorter on a chart than in a table: it labels an axis.
-CHART_TEXT_LIMIT = 60
+CHART_TEXT_LIMIT = 100
+# A person's name on a chart, cut before an id is added to tell two names apart.
+CHART_NAME_LIMIT = 50
 # The keys of a trace and of an axis that hold text from the data, which plotly draws.
 TEXT_KEYS = ("x", "y", "labels", "text", "hovertext", "name")
 AXIS_TEXT_KEYS = ("categoryarray", "tickvals", "ticktext")

@@ -22,6 +22,9 @@ from auditlab.safety import display_frame, display_text
 
 TABLE_CLASSES = "auditlab-table"
 MISSING = "—"
+# A cell's text is cut here: table cells do not wrap, and one long name must
+# not push the rest of its row out of sight.
+TABLE_TEXT_LIMIT = 120
 
 
 def show(fragment: str) -> None:
@@ -50,6 +53,9 @@ def table_html(
 ) -> str:
     """Return df as an HTML table (times in tz), or the ``empty`` note when it has no rows.
 
+    Text is shown through ``auditlab.safety.display_text``, cut at
+    ``TABLE_TEXT_LIMIT`` characters.
+
     >>> table_html(pd.DataFrame({"a": [1]}), empty="none").startswith("<table")
     True
     >>> table_html(pd.DataFrame({"a": []}), empty="Nothing found.")
@@ -66,7 +72,7 @@ def table_html(
         if isinstance(shown[name].dtype, pd.DatetimeTZDtype):
             shown[name] = shown[name].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
     shown.columns = _headings(shown.columns)
-    body = display_frame(shown).to_html(
+    body = display_frame(shown, TABLE_TEXT_LIMIT).to_html(
         index=False, border=0, classes=TABLE_CLASSES, na_rep=MISSING, float_format="{:,.0f}".format
     )
     return body + (note(f"… and {rest:,} more rows.") if rest else "")
