@@ -49,10 +49,7 @@ FIRST_DAY = days_before(DAYS - 1)
 LONG_NAME = next(p for p in PAYLOADS if len(p) == LONG_TEXT_CHARS)
 LYING = [p for p in PAYLOADS if HIDDEN.search(p)]
 # Any trace of a payload turned into markup: an element or attribute it would add.
-INJECTED = (
-    "#injected, img[src='x'], svg[onload], a[href*='attacker.example'], "
-    "span[style*='80px'], [onerror], [onload]"
-)
+INJECTED = "#injected, img[src='x'], svg[onload], [onerror], [onload], [style*='80px']"
 csv.field_size_limit(sys.maxsize)  # the 5 MB metadata is one cell
 
 
@@ -301,8 +298,9 @@ def test_report_in_chromium_runs_no_payload_and_injects_no_element(
                     Array.from(element.attributes).some(a => a.name.startsWith('on'))).length,
                 alerts: Array.from(document.scripts).filter(s =>
                     /^\\s*alert\\(/.test(s.textContent)).length,
-                links: Array.from(document.querySelectorAll('a[href]'))
-                    .map(a => a.getAttribute('href')).filter(h => !h.startsWith('#')),
+                links: Array.from(document.querySelectorAll('a'))
+                    .map(a => a.getAttribute('href') || a.getAttribute('xlink:href') || '')
+                    .filter(h => !h.startsWith('#')),
                 text: document.body.innerText + Array.from(
                     document.querySelectorAll('svg text')).map(t => t.textContent).join(' '),
                 width: document.documentElement.scrollWidth - window.innerWidth,
