@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import platformdirs
+from filelock import FileLock
 
 from auditlab.environment import CACHE_DIR_VARIABLE
 from auditlab.errors import InvalidQuery
@@ -97,6 +99,24 @@ def _remove_stale_temporaries(path: Path, ours: Path) -> None:
         with contextlib.suppress(FileNotFoundError):  # another process got there first
             if temporary != ours and temporary.stat().st_mtime < stale:
                 temporary.unlink()
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold, for the block, the lock every process takes before it rewrites path.
+
+    A file lock (``.<name>.lock`` beside path, 0600) shared by every thread
+    and process on the machine: two notebooks, or a notebook and ``auditlab
+    report``, syncing into one cache folder take turns at a read-modify-write
+    of the same file instead of losing one another's update.
+
+    >>> import tempfile
+    >>> with locked(Path(tempfile.mkdtemp()) / "_manifest.json"):
+    ...     pass
+    """
+    folder = private_folder(path.parent)
+    with FileLock(folder / f".{path.name}.lock", mode=FILE_MODE):
+        yield
 
 
 def write_json(path: Path, value: Any) -> None:
