@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from auditlab.checks import check_whole_number
 
@@ -170,6 +170,10 @@ def frame_html(df: pd.DataFrame) -> str:
     )
 
 
+@overload
+def to_csv(df: pd.DataFrame, path: None = None, *, raw: bool = False) -> str: ...
+@overload
+def to_csv(df: pd.DataFrame, path: str | Path, *, raw: bool = False) -> None: ...
 def to_csv(df: pd.DataFrame, path: str | Path | None = None, *, raw: bool = False) -> str | None:
     """Return df as CSV text (RFC 4180), or write it to ``path`` (atomically) and return None.
 
