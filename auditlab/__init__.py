@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "expand_metadata": "auditlab.frame",
     "SCHEMA": "auditlab.frame.schema",
     "ACTIONS": "auditlab.actions",
+    "to_csv": "auditlab.safety",
 }
 
 
@@ -70,4 +71,5 @@ __all__ = [
     "list_sub_orgs",
     "load_audit_logs",
     "sync",
+    "to_csv",
 ]

@@ -32,7 +32,7 @@ from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, as_utc, system_clock
 from auditlab.errors import FetchIncomplete
 from auditlab.group import run_orgs
-from auditlab.load import RUNS_IN_FLIGHT, _history_start
+from auditlab.load import RUNS_IN_FLIGHT, _history_start, _jobs, _known_start
 from auditlab.load import sync as sync_rows
 from auditlab.runs import newest_entry
 from auditlab.verify import verify_cache
@@ -131,7 +131,11 @@ def fill_org(
         root, fingerprint, query.org_id, lambda: newest_entry(client, query.org_id)
     )
     store = OrgCache(root, folder)
-    first = query.date_from or _history_start(client, store, query, today, refresh)
+    first = (
+        query.date_from
+        or _known_start(store, query.filter_key(), refresh)
+        or _history_start(client, store, query, today)
+    )
     if first > last:
         return OrgSync(query.org_id, folder, None, None, 0, 0)
     settled = min(last, last_settled(now, grace))
@@ -140,8 +144,7 @@ def fill_org(
                      keys=store.states(query.filter_key()))  # fmt: skip
     plan = plan_sync(first, last, today, store.states(query.filter_key()), refresh=refresh,
                      settled=last_settled(now, grace))  # fmt: skip
-    ranges: list[Run] = [*plan.runs, *([plan.fresh] if plan.fresh else [])]
-    ranges += [(plan.today, plan.today)] if plan.today else []
+    ranges: list[Run] = [(low, high) for low, high, _ in _jobs(plan)]
 
     def fetch(span: Run) -> tuple[int, tuple[dt.date, ...]]:
         try:

@@ -7,8 +7,9 @@ How a call runs:
 2. The org is resolved to its real id (one request, the first time a key asks
    for it), so the cache is never keyed by the literal ``c``.
 3. ``date_to`` is clipped to today (UTC). Without ``date_from``, the first day
-   holding an entry is found once (two one-entry requests), recorded, and the
-   range starts there; nothing before it exists, so it is never asked again.
+   holding an entry is found once (two one-entry requests, while the newest
+   month is already on the wire), recorded, and the range starts there;
+   nothing before it exists, so it is never asked again.
 4. With ``verify=True``, each cached range of those days is checked with one
    request and fetched again if the server's count moved (``auditlab.verify``).
 5. Each past day is answered from the cache when a tree that can answer the
@@ -34,7 +35,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,7 +52,15 @@ from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.arguments import LoadArguments
 from auditlab.cache.orgs import resolve_org_folder
-from auditlab.cache.plan import DEFAULT_GRACE, Run, SyncPlan, day_range, last_settled, plan_sync
+from auditlab.cache.plan import (
+    DEFAULT_GRACE,
+    MAX_RUN_DAYS,
+    Run,
+    SyncPlan,
+    day_range,
+    last_settled,
+    plan_sync,
+)
 from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, as_utc, system_clock
 from auditlab.errors import APIError, FetchIncomplete
@@ -174,26 +183,40 @@ def sync(
     )
     store = OrgCache(root, folder)
     filters = query.filter_key()
-    first = query.date_from or _history_start(client, store, query, today, refresh)
-    if first > last:
+    first = query.date_from or _known_start(store, filters, refresh)
+    if first is None and verify:
+        first = _history_start(client, store, query, today)
+    if first is not None and first > last:
         return LARGE_TEXT_SCHEMA.empty_table()
-    if verify and not refresh and first <= min(last, settled):
+    if verify and not refresh and first is not None and first <= min(last, settled):
         found = verify_cache(client, store, query.org_id, first, min(last, settled),
                              now=now, keys=store.states(filters))  # fmt: skip
         logger.info("%s", found)
-    plan = plan_sync(first, last, today, store.states(filters), refresh=refresh, settled=settled)
-    # The cached days are read while the missing ones are on the wire.
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        cached = reader.submit(_read_local, store, plan, query.local_filters())
-        fetched, failed = _fetch(client, store, query, plan, progress)
-        parts = fetched | cached.result()
+
+    def plan(low: dt.date, high: dt.date) -> SyncPlan:
+        return plan_sync(low, high, today, store.states(filters), refresh=refresh, settled=settled)
+
+    def plans() -> Iterator[SyncPlan]:
+        if first is not None:
+            yield plan(first, last)
+            return
+        # Where the history starts is unknown until two one-entry requests come
+        # back, but the newest month is needed whatever the answer: fetch it
+        # meanwhile. Days of it before the start are cached as the empty days they are.
+        newest = min(last, settled) - dt.timedelta(days=MAX_RUN_DAYS - 1)
+        yield plan(newest, last)
+        start = _history_start(client, store, query, today)
+        if start < newest:
+            yield plan(start, min(last, newest - dt.timedelta(days=1)))
+
+    fetched, failed = _fetch(client, store, query, plans(), progress)
     if failed:
         raise FetchIncomplete(
             f"could not fetch every day of org {query.org_id!r} completely; "
             "the days that were completed are cached, call again to resume",
             days=failed,
         )
-    tables = [parts[run] for run in sorted(parts, reverse=True) if parts[run].num_rows]
+    tables = [fetched[run] for run in sorted(fetched, reverse=True) if fetched[run].num_rows]
     if not tables:
         return LARGE_TEXT_SCHEMA.empty_table()
     return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
@@ -207,21 +230,24 @@ def _read_local(store: OrgCache, plan: SyncPlan, local: dict[str, str]) -> dict[
     }
 
 
-def _history_start(
-    client: InventClient, store: OrgCache, query: Query, today: dt.date, refresh: bool
-) -> dt.date:
-    """Return the first day that can hold an entry of the query before today.
+def _known_start(store: OrgCache, filters: dict[str, str], refresh: bool) -> dt.date | None:
+    """Return the first day that can hold an entry, as an earlier call recorded it, or None.
 
-    Known from an earlier call (the unfiltered tree's start bounds every
-    filter), else found with two one-entry requests: the count of entries
-    before today, then the oldest of them. Recorded, as the log only grows at
-    the front: no entry can appear before that day later.
+    The unfiltered tree's start bounds every filter; ``refresh`` forgets it.
     """
-    filters = query.filter_key()
-    if not refresh:
-        known = [state.start for state in store.states(filters).values() if state.start]
-        if known:
-            return max(known)
+    if refresh:
+        return None
+    known = [state.start for state in store.states(filters).values() if state.start]
+    return max(known) if known else None
+
+
+def _history_start(client: InventClient, store: OrgCache, query: Query, today: dt.date) -> dt.date:
+    """Return the first day that can hold an entry of the query before today, and record it.
+
+    Found with two one-entry requests: the count of entries before today,
+    then the oldest of them. Recorded, as the log only grows at the front: no
+    entry can appear before that day later.
+    """
     past = query.with_dates(None, today - dt.timedelta(days=1))
     count = client.fetch_page(past, 1, take=1).count
     start = today
@@ -234,40 +260,44 @@ def _history_start(
             raise APIError(
                 f"the oldest audit-log entry came back without a readable created_at ({stamp!r})"
             ) from None
-    store.set_start(filters, start)
+    store.set_start(query.filter_key(), start)
     return start
 
 
 def _fetch(
-    client: InventClient, store: OrgCache, query: Query, plan: SyncPlan, progress: bool
+    client: InventClient,
+    store: OrgCache,
+    query: Query,
+    plans: Iterable[SyncPlan],
+    progress: bool,
 ) -> tuple[dict[Run, pa.Table], list[dt.date]]:
-    """Fetch every run of the plan, its fresh days and today, caching each as it completes.
+    """Fetch every run of the plans, their fresh days and today, caching each as it completes.
 
-    Returns the rows of each range cached (as ``store_range`` wrote them) and
-    the days that could not be completed. ``RUNS_IN_FLIGHT`` runs go at once
-    (the client bounds the requests in flight), so a run's last pages overlap
-    the next run's first, and each run is built and written in its own
-    thread while the others are on the wire, not all together at the end.
+    Returns the rows of every range, fetched (as ``store_range`` wrote them)
+    or read from the cache, and the days that could not be completed.
+    ``RUNS_IN_FLIGHT`` runs go at once (the client bounds the requests in
+    flight), so a run's last pages overlap the next run's first, and each run
+    is built and written in its own thread while the others are on the wire,
+    not all together at the end. The cached days are read while the missing
+    ones are on the wire. A plan's runs start as soon as it is yielded, so
+    ``plans`` may still be working out the next one.
     """
-    jobs = [(first, last, False) for first, last in plan.runs]
-    if plan.fresh:
-        jobs.append((*plan.fresh, True))
-    if plan.today:
-        jobs.append((plan.today, plan.today, True))
-    if not jobs:
-        return {}, []
     fetched: dict[Run, pa.Table] = {}
     failed: list[dt.date] = []
-    with _progress_bar(progress) as on_page:
-        pool = ThreadPoolExecutor(
-            max_workers=min(len(jobs), RUNS_IN_FLIGHT, client.max_concurrency)
-        )
+    with (
+        _progress_bar(progress) as on_page,
+        ThreadPoolExecutor(max_workers=1) as reader,
+        ThreadPoolExecutor(max_workers=min(RUNS_IN_FLIGHT, client.max_concurrency)) as pool,
+    ):
+        futures, local = [], []
         try:
-            futures = [
-                pool.submit(fetch_run, client, store, query, first, last, live=live,
-                            on_page=on_page)
-                for first, last, live in jobs
-            ]  # fmt: skip
+            for plan in plans:
+                local.append(reader.submit(_read_local, store, plan, query.local_filters()))
+                futures += [
+                    pool.submit(fetch_run, client, store, query, first, last, live=live,
+                                on_page=on_page)
+                    for first, last, live in _jobs(plan)
+                ]  # fmt: skip
             for future in as_completed(futures):
                 outcome = future.result()
                 failed.extend(outcome.missing)
@@ -275,7 +305,19 @@ def _fetch(
                     fetched[outcome.kept] = outcome.table
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        for cached in local:
+            fetched |= cached.result()
     return fetched, sorted(failed)
+
+
+def _jobs(plan: SyncPlan) -> list[tuple[dt.date, dt.date, bool]]:
+    """Return the plan's fetches as (first, last, live): its stable runs, fresh days, today."""
+    jobs = [(first, last, False) for first, last in plan.runs]
+    if plan.fresh:
+        jobs.append((*plan.fresh, True))
+    if plan.today:
+        jobs.append((plan.today, plan.today, True))
+    return jobs
 
 
 @contextmanager

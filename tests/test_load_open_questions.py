@@ -28,7 +28,7 @@ from auditlab.api.client import InventClient
 from auditlab.api.query import Query
 from auditlab.api.retry import RetryPolicy
 from auditlab.cache.orgs import key_fingerprint
-from auditlab.cache.plan import TreeState, day_range, plan_sync
+from auditlab.cache.plan import MAX_RUN_DAYS, TreeState, day_range, plan_sync
 from auditlab.cache.store import OrgCache
 from auditlab.cli import main
 from auditlab.clock import ManualClock
@@ -163,7 +163,9 @@ def test_without_grace_a_late_entry_is_missed_until_verify_refetches_its_range(
     )
     checks = manifest["trees"]["all"]["checks"]
     moved = {span for span, check in checks.items() if check["refetched"]}
-    assert moved == {f"{YESTERDAY - dt.timedelta(days=13)}..{YESTERDAY}"}  # the one run
+    # the one run: the newest month, fetched while the history's start was looked up
+    newest_month = (YESTERDAY - dt.timedelta(days=MAX_RUN_DAYS - 1), YESTERDAY)
+    assert moved == {"{}..{}".format(*newest_month)}
     assert manifest["verified"]["checked"] == len(checks) and manifest["verified"]["refetched"] == 1
     counts = [q for q in late_server.stats.queries if parse_qs(q).get("take") == ["1"]]
     assert len(counts) == len(checks)  # one take=1 request per cached range
@@ -171,7 +173,7 @@ def test_without_grace_a_late_entry_is_missed_until_verify_refetches_its_range(
     again = load(late_server, clock, grace=none, verify=True)
     assert_same(again, truth)
     assert queried_days(late_server.stats) == {TODAY} | set(
-        day_range(YESTERDAY - dt.timedelta(days=13), YESTERDAY)
+        day_range(*newest_month)
     )  # the count requests name the range; nothing is fetched again but today
     assert late_server.stats.requests == len(checks) + 1
 

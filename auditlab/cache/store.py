@@ -29,7 +29,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from auditlab.api.query import LOCAL_FILTERS, derivable
-from auditlab.cache.files import locked, write_atomic
+from auditlab.cache.files import locked, write_many
 from auditlab.cache.manifest import (
     PART_NAME,
     UNFILTERED,
@@ -151,8 +151,7 @@ class OrgCache:
         # takes: another sync writing the same days waits, so the manifest
         # always ends describing the parts on disk, and no update is lost.
         with locked(self.manifest_path):
-            for day, data in parts.items():
-                write_atomic(self.part_path(key, day), data)
+            write_many({self.part_path(key, day): data for day, data in parts.items()})
             manifest = self.manifest()
             manifest.tree(filters).days.update(records)
             manifest.save(self.manifest_path)
