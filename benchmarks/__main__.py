@@ -22,6 +22,9 @@ TITLES = {
     3: "Warm load from the cache",
     4: "Analysis tables",
     5: "`auditlab report` end to end",
+    6: "Analysis tables through DuckDB over the cache",
+    7: "`auditlab sync` of a large org: peak memory",
+    8: "Five sub-orgs loaded together",
 }
 
 
@@ -55,7 +58,25 @@ def plan(quick: bool, runs: int) -> dict[int, Callable[[], Figure]]:
 
         return report_end_to_end(runs=1 if quick else runs, days=30 if quick else 180)
 
-    builders = (cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end)
+    def duckdb_tables() -> Figure:
+        from benchmarks.scale import TABLE_SIZES, duckdb_tables
+
+        return duckdb_tables((2_000,) if quick else TABLE_SIZES, runs)
+
+    def sync_memory() -> Figure:
+        from benchmarks.scale import SYNC_SIZES, sync_memory
+
+        return sync_memory((2_000,) if quick else SYNC_SIZES)
+
+    def sub_orgs_together() -> Figure:
+        from benchmarks.scale import sub_orgs_together
+
+        if quick:
+            return sub_orgs_together(per_minute=6_000, days=14, wait=0)
+        return sub_orgs_together()
+
+    builders = (cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end,
+                duckdb_tables, sync_memory, sub_orgs_together)  # fmt: skip
     return {number: partial(run_figure, number, TITLES[number], build)
             for number, build in zip(TITLES, builders, strict=True)}  # fmt: skip
 
@@ -64,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny inputs, seconds per figure")
     parser.add_argument("--only", type=int, nargs="+", choices=sorted(TITLES), metavar="N",
-                        help="measure only these figures (1-5)")  # fmt: skip
+                        help="measure only these figures (1-8)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (3)")
     parser.add_argument("--output", type=Path, default=ROOT / "results.md",
                         help="where to write the results (benchmarks/results.md)")  # fmt: skip
