@@ -22,14 +22,17 @@ TITLES = {
     3: "Warm load from the cache",
     4: "Analysis tables",
     5: "`auditlab report` end to end",
-    6: "Analysis tables through DuckDB over the cache",
-    7: "`auditlab sync` of a large org: peak memory",
-    8: "Five sub-orgs loaded together",
+    7: "Analysis tables through DuckDB over the cache",
+    8: "`auditlab sync` of a large org: peak memory",
+    9: "Five sub-orgs loaded together",
 }
 
 
-def plan(quick: bool, runs: int) -> dict[int, Callable[[], Figure]]:
-    """Return the function measuring each figure, full size or tiny."""
+def plan(quick: bool, runs: int, entries: int | None = None) -> dict[int, Callable[[], Figure]]:
+    """Return the function measuring each figure, full size or tiny.
+
+    ``entries`` sets the size of figures 7 and 8 (a reduced run of a large figure).
+    """
 
     def cold_sync() -> Figure:
         from benchmarks.sync import cold_sync
@@ -61,12 +64,12 @@ def plan(quick: bool, runs: int) -> dict[int, Callable[[], Figure]]:
     def duckdb_tables() -> Figure:
         from benchmarks.scale import TABLE_SIZES, duckdb_tables
 
-        return duckdb_tables((2_000,) if quick else TABLE_SIZES, runs)
+        return duckdb_tables((2_000,) if quick else (entries,) if entries else TABLE_SIZES, runs)
 
     def sync_memory() -> Figure:
         from benchmarks.scale import SYNC_SIZES, sync_memory
 
-        return sync_memory((2_000,) if quick else SYNC_SIZES)
+        return sync_memory((2_000,) if quick else (entries,) if entries else SYNC_SIZES)
 
     def sub_orgs_together() -> Figure:
         from benchmarks.scale import sub_orgs_together
@@ -85,15 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny inputs, seconds per figure")
     parser.add_argument("--only", type=int, nargs="+", choices=sorted(TITLES), metavar="N",
-                        help="measure only these figures (1-8)")  # fmt: skip
+                        help="measure only these figures")  # fmt: skip
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (3)")
+    parser.add_argument("--entries", type=int, help="entries of figures 7 and 8 (a reduced run)")
     parser.add_argument("--output", type=Path, default=ROOT / "results.md",
                         help="where to write the results (benchmarks/results.md)")  # fmt: skip
     # How a figure measured in its own process is asked for (see below).
     parser.add_argument("--here", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--command", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    measures = plan(args.quick, args.runs)
+    measures = plan(args.quick, args.runs, args.entries)
     command = args.command or (
         "make bench" if not (args.quick or args.only)
         else "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -105,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             # behind (1M entries parsed by json_normalize) must not slow the next one.
             subprocess.run(
                 [sys.executable, "-m", "benchmarks", "--here", "--only", str(number),
-                 "--runs", str(args.runs), "--output", str(args.output), "--command", command],
+                 "--runs", str(args.runs), "--output", str(args.output), "--command", command,
+                 *(["--entries", str(args.entries)] if args.entries else [])],
                 cwd=ROOT.parent, check=True,
             )  # fmt: skip
             continue

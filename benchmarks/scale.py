@@ -1,12 +1,12 @@
-"""Figures 6-8: beyond one org and one machine's memory.
+"""Figures 7-9: beyond one org and one machine's memory.
 
-6. Each analysis table through DuckDB over a large cache, and the peak
+7. Each analysis table through DuckDB over a large cache, and the peak
    memory of the process doing it (target: 10M entries, each table <= 5 s,
    peak <= 2 GB).
-7. ``auditlab sync`` of a large org from an unlimited local sandbox: the
+8. ``auditlab sync`` of a large org from an unlimited local sandbox: the
    peak memory of the syncing process (target: 1M entries <= 1 GB), beside a
    ``load_audit_logs`` of the same org.
-8. Five sub-orgs loaded together against one by one: requests and pace at a
+9. Five sub-orgs loaded together against one by one: requests and pace at a
    shared rate limit (target: no more requests, at the limit).
 
 Each measurement of memory runs in its own process (``python -m
@@ -40,7 +40,7 @@ TABLES = ("timeline", "actor_breakdown", "action_breakdown", "actor_action_matri
           "country_summary", "ip_summary", "sensitive_events")  # fmt: skip
 
 
-# --- 6: analysis tables through DuckDB ------------------------------------------------------
+# --- 7: analysis tables through DuckDB ------------------------------------------------------
 
 
 def fill_cache(cache: Path, entries: int) -> list[str]:
@@ -102,8 +102,8 @@ def measure_tables(cache: str, orgs: str, runs: str) -> dict[str, Any]:
 
 
 def duckdb_tables(sizes: tuple[int, ...] = TABLE_SIZES, runs: int = 3) -> Figure:
-    """Return figure 6: one row per (size, table), and the peak memory of each size."""
-    figure = Figure(6, "Analysis tables through DuckDB over the cache")
+    """Return figure 7: one row per (size, table), and the peak memory of each size."""
+    figure = Figure(7, "Analysis tables through DuckDB over the cache")
     verdicts = []
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="auditlab-bench-cache-") as cache:
@@ -133,7 +133,7 @@ def duckdb_tables(sizes: tuple[int, ...] = TABLE_SIZES, runs: int = 3) -> Figure
     return figure
 
 
-# --- 7: auditlab sync's peak memory ------------------------------------------------------------
+# --- 8: auditlab sync's peak memory ------------------------------------------------------------
 
 
 def measure_sync(how: str, base_url: str, api_key: str, cache: str) -> dict[str, Any]:
@@ -152,8 +152,8 @@ def measure_sync(how: str, base_url: str, api_key: str, cache: str) -> dict[str,
 
 
 def sync_memory(sizes: tuple[int, ...] = SYNC_SIZES) -> Figure:
-    """Return figure 7: the peak memory of ``auditlab.sync`` and of a load, per org size."""
-    figure = Figure(7, "`auditlab sync` of a large org: peak memory")
+    """Return figure 8: the peak memory of ``auditlab.sync`` and of a load, per org size."""
+    figure = Figure(8, "`auditlab sync` of a large org: peak memory")
     verdicts = []
     for size in sizes:
         with _sandbox_process(size) as (base_url, api_key):
@@ -208,18 +208,18 @@ class _sandbox_process:
         self.process.wait(timeout=60)
 
 
-# --- 8: five sub-orgs together --------------------------------------------------------------
+# --- 9: five sub-orgs together --------------------------------------------------------------
 
 
 def sub_orgs_together(per_minute: int = 120, days: int = 30, wait: float = 61.0) -> Figure:
-    """Return figure 8: five sub-orgs loaded together against one by one, at a shared limit.
+    """Return figure 9: five sub-orgs loaded together against one by one, at a shared limit.
 
     ``wait`` seconds pass before each side, so it starts with the server's window empty.
     """
     from auditlab import load_audit_logs
     from auditlab.sandbox import serve
 
-    figure = Figure(8, "Five sub-orgs loaded together")
+    figure = Figure(9, "Five sub-orgs loaded together")
     limited = serve(rate_limit=per_minute, latency_ms=20, days=days, now=data.NOW, sub_orgs=5)
     with limited as server:
         base = {"api_key": server.api_key, "base_url": server.base_url, "progress": False,

