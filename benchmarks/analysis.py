@@ -56,10 +56,7 @@ def analysis_tables(sizes: tuple[int, ...] = SIZES, runs: int = 3) -> Figure:
     figure.notes += [
         "Input: the sandbox org (seed 0, 180 days, scaled) built into the loader's frame.",
         f"Target (issue 4): each table on 1M entries within {TARGET_SECONDS_1M:.0f} s. "
-        + (
-            ("MISSED by: " + ", ".join(missed) + "." if missed else "Met by every function.")
-            if measured_1m
-            else "Not measured at 1M in this run."
-        ),
+        + (("MISSED by: " + ", ".join(missed) + "." if missed else "Met by every function.")
+           if measured_1m else "Not measured at 1M in this run."),
     ]
     return figure

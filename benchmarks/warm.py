@@ -44,10 +44,8 @@ def warm_load(sizes: tuple[int, ...] = SIZES, runs: int = 3) -> Figure:
                 "time": times[name].spread(),
                 "entries/s": f"{rows / times[name].median:,.0f}",
             })  # fmt: skip
-        figure.headline = (
-            f"{entries:,} cached entries: whole {times['whole'].spread()}, "
+        figure.headline = f"{entries:,} cached entries: whole {times['whole'].spread()}, " \
             f"filtered {times['filtered'].spread()}"
-        )
         if size >= 1_000_000:
             met = times["whole"].median <= TARGET_SECONDS_1M
             verdict = (f"{entries:,} entries: {'met' if met else 'MISSED'} "
