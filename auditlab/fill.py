@@ -2,14 +2,16 @@
 
 For a year of a busy org, or a group of orgs, before reading it lazily
 (``auditlab.dataset``, ``auditlab.duckdb``) or from another engine. Each org
-is planned as the loader plans it (the same runs of missing past days, the
-days in their grace period, today), and each of those ranges goes through
-the loader's engine (``auditlab.load.sync``) on its own, ``RUNS_IN_FLIGHT``
-at a time, and what it returns is dropped at once: a range's pages are held
-only until it is built and written, never the whole range, and the days
-already cached are not read at all. The requests are the ones a load of the
-same range would send. Several orgs share one client, limiter and progress
-bar, as a load of several orgs does (``auditlab.group``).
+is planned as the loader plans it (runs of missing past days, the days in
+their grace period, today), with runs cut to hold about
+``ENTRIES_PER_RANGE`` entries (one request counts them), and each range goes
+through the loader's engine (``auditlab.load.sync``) on its own,
+``RUNS_IN_FLIGHT`` at a time; what it returns is dropped at once. So a
+range's pages are held only until it is built and written, never the whole
+log, and the days already cached are not read at all. The requests are a
+load's, plus the count and at most one per cut. Several orgs share one
+client, limiter and progress bar, as a load of several orgs does
+(``auditlab.group``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.arguments import LoadArguments
 from auditlab.cache.orgs import resolve_org_folder
-from auditlab.cache.plan import DEFAULT_GRACE, Run, last_settled, plan_sync
+from auditlab.cache.plan import DEFAULT_GRACE, MAX_RUN_DAYS, Run, SyncPlan, last_settled, plan_sync
 from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, as_utc, system_clock
 from auditlab.errors import FetchIncomplete
@@ -36,6 +38,11 @@ from auditlab.load import RUNS_IN_FLIGHT, _history_start, _jobs, _known_start
 from auditlab.load import sync as sync_rows
 from auditlab.runs import newest_entry
 from auditlab.verify import verify_cache
+
+# A range is held whole (pages, table, files; about 3 KB an entry) until it is
+# written, RUNS_IN_FLIGHT at a time: ranges of about this many entries keep a
+# sync of any size within a few hundred MB, for one request more per range.
+ENTRIES_PER_RANGE = 50_000
 
 
 @dataclass(frozen=True)
@@ -142,9 +149,15 @@ def fill_org(
     if verify and not refresh and first <= settled:
         verify_cache(client, store, query.org_id, first, settled, now=now,
                      keys=store.states(query.filter_key()))  # fmt: skip
-    plan = plan_sync(first, last, today, store.states(query.filter_key()), refresh=refresh,
-                     settled=last_settled(now, grace))  # fmt: skip
-    ranges: list[Run] = [(low, high) for low, high, _ in _jobs(plan)]
+
+    def plan(days: int = MAX_RUN_DAYS) -> SyncPlan:
+        return plan_sync(first, last, today, store.states(query.filter_key()), refresh=refresh,
+                         settled=last_settled(now, grace), max_run_days=days)  # fmt: skip
+
+    planned = plan()
+    if planned.runs:
+        planned = plan(range_days(client, query, planned.runs))
+    ranges: list[Run] = [(low, high) for low, high, _ in _jobs(planned)]
 
     def fetch(span: Run) -> tuple[int, tuple[dt.date, ...]]:
         try:
@@ -164,4 +177,17 @@ def fill_org(
             days=missing,
         )
     fetched = sum(rows for rows, _ in outcomes)
-    return OrgSync(query.org_id, folder, first, last, len(plan.missing), fetched)
+    return OrgSync(query.org_id, folder, first, last, len(planned.missing), fetched)
+
+
+def range_days(client: InventClient, query: Query, runs: Sequence[Run]) -> int:
+    """Return how many days a range may span to hold about ``ENTRIES_PER_RANGE`` entries.
+
+    One one-entry request counts the entries from the first missing day to
+    the last; the answer is 1 to ``MAX_RUN_DAYS``, so a quiet org still
+    fetches a month per query and a busy one is never held a month at a time.
+    """
+    low, high = min(first for first, _ in runs), max(last for _, last in runs)
+    count = client.fetch_page(query.with_dates(low, high), 1, take=1).count
+    per_day = count / ((high - low).days + 1)
+    return max(1, min(MAX_RUN_DAYS, int(ENTRIES_PER_RANGE // max(per_day, 1))))

@@ -16,7 +16,7 @@ import pytest
 from helpers import NOW, PLANTED_KEY, TODAY, days_before, files_containing_key
 
 import auditlab
-from auditlab import load_audit_logs
+from auditlab import fill, load_audit_logs
 from auditlab.api.client import InventClient
 from auditlab.api.query import Query
 from auditlab.api.retry import RetryPolicy
@@ -219,6 +219,27 @@ def test_sync_fills_the_cache_without_a_frame_and_a_load_then_asks_only_for_toda
     today = [sum(e["created_at"][:10] == TODAY.isoformat() for e in group.orgs[org].entries)
              for org in (SUB1, SUB3)]  # fmt: skip
     assert [(d.fetched_days, d.entries) for d in again] == [(1, n) for n in today]
+
+
+def test_sync_cuts_the_missing_days_into_ranges_of_about_entries_per_range(
+    group: Any, stats: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fill, "ENTRIES_PER_RANGE", 500)
+    first, yesterday = days_before(10), days_before(1)
+    auditlab.sync(SUB2, date_from=first, base_url=group.base_url, progress=False,
+                  rate_limit=UNLIMITED, clock=group.clock)  # fmt: skip
+    past = sum(first.isoformat() <= e["created_at"][:10] < str(TODAY)
+               for e in group.orgs[SUB2].entries)  # fmt: skip
+    days = int(500 // (past / 10))
+    assert 1 < days < 10  # a range of a few days, not the whole run
+    expected, high = [], yesterday
+    while high >= first:  # newest first, `days` days each, the oldest range what is left
+        low = max(first, high - dt.timedelta(days=days - 1))
+        expected.append((str(low), str(high)))
+        high = low - dt.timedelta(days=1)
+    asked = [span for span in ranges_asked(stats) if span[1] != str(TODAY)]
+    assert sorted(asked) == sorted(expected)
+    assert stats.queries[f"from={first}&to={yesterday}&page=1&take=1"] == 1  # the one count
 
 
 def test_sync_on_the_command_line_says_what_each_org_got(

@@ -124,7 +124,8 @@ def test_executed_notebook_keeps_the_parameters_but_no_key_parameter(report: Rep
     assert "tz = " in injected[0].source and "Europe/Berlin" in injected[0].source
     assert "key" not in injected[0].source.lower()
     assert set(nb.metadata.papermill.parameters) == {
-        "org_id", "date_from", "date_to", "actions", "base_url", "cache_dir", "pseudonymize", "tz",
+        "org_id", "include_sub_orgs", "date_from", "date_to", "actions", "base_url", "cache_dir",
+        "pseudonymize", "tz",
     }  # fmt: skip
 
 

@@ -72,7 +72,7 @@ def travel_anomalies(
 
     >>> from auditlab.frame import empty_frame
     >>> travel_anomalies(empty_frame()).columns.tolist()[:3]
-    ['actor_id', 'actor_name', 'first_id']
+    ['actor_id', 'actor_name', 'org_id']
     """
     if isinstance(max_speed_kmh, bool) or not max_speed_kmh > 0:
         raise InvalidQuery(
@@ -96,7 +96,8 @@ def travel_anomalies(
     first, second = track.rows[pairs], track.rows[pairs + 1]
     return pd.DataFrame({
         "actor_id": df["actor_id"].array[first], "actor_name": df["actor_name"].array[second],
-        "org_id": df["org_id"].array[second], "first_id": df["id"].array[first], "second_id": df["id"].array[second],
+        "org_id": df["org_id"].array[second], "first_id": df["id"].array[first],
+        "second_id": df["id"].array[second],
         "first_country": track.countries[track.country[pairs]],
         "second_country": track.countries[track.country[pairs + 1]],
         "minutes_apart": minutes[keep][newest], "distance_km": distance[keep][newest],
@@ -116,7 +117,7 @@ def new_countries(
 
     >>> from auditlab.frame import empty_frame
     >>> new_countries(empty_frame()).columns.tolist()[:3]
-    ['actor_id', 'actor_name', 'country']
+    ['actor_id', 'actor_name', 'org_id']
     """
     actor, _ = codes(df["actor_id"])
     at = utc_array(df["created_at"])

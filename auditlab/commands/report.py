@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 # The option that sets each parameter, so an error names what the user typed.
 OPTIONS: dict[str, str] = {
-    "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--action",
-    "tz": "--tz", "base_url": "--base-url",
+    "org_id": "--org", "include_sub_orgs": "--sub-orgs", "date_from": "--from",
+    "date_to": "--to", "actions": "--action", "tz": "--tz", "base_url": "--base-url",
 }  # fmt: skip
 
 
@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"HTML file that renders with no network. The API key comes from {API_KEY_VARIABLE} or "
         "a .env file only; with neither (and no --base-url) the built-in sandbox is used.",
     )
-    parser.add_argument("--org", default="c", help="org id, or 'c' for the key's own (default)")
+    parser.add_argument("--org", action="append", metavar="ORG",
+                        help="org id ('c', the key's own, by default); repeat it")  # fmt: skip
+    parser.add_argument("--sub-orgs", action="store_true", help="the orgs' sub-orgs too")
     parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
                         help="first UTC day (default: 90 days ending on --to)")  # fmt: skip
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD",
@@ -75,7 +77,8 @@ def checked_scope(args: argparse.Namespace) -> Scope:
         if args.base_url is not None:
             resolve_base_url(args.base_url)
         return Scope.build(
-            args.org,
+            args.org or "c",
+            include_sub_orgs=args.sub_orgs,
             date_from=args.date_from,
             date_to=args.date_to,
             actions=args.actions,

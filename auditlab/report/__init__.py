@@ -9,6 +9,7 @@ from auditlab.report.digest import data_digest
 from auditlab.report.errors import ReportFailed
 from auditlab.report.export import export_html, external_references
 from auditlab.report.findings import Finding, incidents_found, report_sections
+from auditlab.report.orgs import org_breakdown
 from auditlab.report.paths import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path
 from auditlab.report.provenance import fetch_times, last_verification
 from auditlab.report.pseudonym import Pseudonymizer, pseudonym_key, pseudonymize
@@ -33,6 +34,7 @@ __all__ = [
     "last_verification",
     "notebook_path",
     "open_source",
+    "org_breakdown",
     "plotly_bootstrap_html",
     "pseudonym_key",
     "pseudonymize",

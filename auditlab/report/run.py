@@ -103,7 +103,8 @@ def write_report(
     ('report.html', False)
     """
     parameters = {
-        "org_id": scope.org_id,
+        "org_id": list(scope.orgs) if len(scope.orgs) > 1 else scope.org_id,
+        "include_sub_orgs": scope.include_sub_orgs,
         "date_from": scope.date_from.isoformat(),
         "date_to": scope.date_to.isoformat(),
         "actions": list(scope.actions),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from auditlab.api.query import Query
 from auditlab.checks import check_tz
 from auditlab.clock import utc_today
 from auditlab.errors import InvalidQuery
+from auditlab.group import check_orgs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,8 +22,10 @@ DEFAULT_DAYS = 90
 
 @dataclass(frozen=True)
 class Scope:
-    """A validated report scope: org, UTC date range (inclusive), actions, time zone.
+    """A validated report scope: orgs, UTC date range (inclusive), actions, time zone.
 
+    ``org_id`` is the first org; ``orgs`` every org asked for, and with
+    ``include_sub_orgs`` their sub-orgs are in the report too.
     ``actions`` empty means every action.
 
     >>> s = Scope.build(date_from="2026-07-01", date_to="2026-09-30", actions=["org.updated"])
@@ -35,12 +38,15 @@ class Scope:
     date_to: dt.date
     actions: tuple[str, ...] = ()
     tz: str = "UTC"
+    orgs: tuple[str, ...] = ()
+    include_sub_orgs: bool = False
 
     @classmethod
     def build(
         cls,
-        org_id: str = "c",
+        org_id: str | Sequence[str] = "c",
         *,
+        include_sub_orgs: bool = False,
         date_from: Any = None,
         date_to: Any = None,
         actions: Iterable[str] | str | None = None,
@@ -59,7 +65,8 @@ class Scope:
         ...
         auditlab.errors.InvalidQuery: tz 'Mars/Olympus' is not an IANA time zone ...
         """
-        query = Query.build(org_id, date_from=date_from, date_to=date_to)
+        orgs = check_orgs(org_id, include_sub_orgs)
+        query = Query.build(orgs[0], date_from=date_from, date_to=date_to)
         end = query.date_to or today or utc_today()
         start = query.date_from or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if end < start:
@@ -74,7 +81,18 @@ class Scope:
             date_to=end,
             actions=_check_actions(actions),
             tz=check_tz(tz),
+            orgs=orgs,
+            include_sub_orgs=include_sub_orgs,
         )
+
+    @property
+    def several(self) -> bool:
+        """Return True when the report may cover more than one org.
+
+        >>> Scope.build(["org_a", "org_b"], date_to="2026-09-30").several
+        True
+        """
+        return len(self.orgs) > 1 or self.include_sub_orgs
 
     @property
     def days(self) -> int:

@@ -74,7 +74,8 @@ class DataSource:
 
         query = scope.query
         df = load_audit_logs(
-            query.org_id,
+            list(scope.orgs) or query.org_id,
+            include_sub_orgs=scope.include_sub_orgs,
             action=query.action,
             date_from=query.date_from,
             date_to=query.date_to,

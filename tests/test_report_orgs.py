@@ -1,0 +1,57 @@
+"""A report over an org and its sub-orgs: a per-org breakdown, and every finding names its org."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from helpers import NOW, PLANTED_KEY, TODAY, days_before
+
+from auditlab.cli import main
+from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
+from auditlab.sandbox import serve
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def group() -> Iterator[Any]:
+    with serve(api_key=PLANTED_KEY, seed=9, days=20, now=NOW, sub_orgs=2, rate_limit=None) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def page(group: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the HTML report of the parent and its sub-orgs, the last 20 days."""
+    folder = tmp_path_factory.mktemp("report")
+    argv = [
+        "report", "--base-url", group.base_url, "--cache-dir", str(folder / "cache"),
+        "--out", str(folder / "report.html"), "--sub-orgs", "--no-progress",
+        # the command reads the system clock, later than the pinned sandbox's today
+        "--from", days_before(19).isoformat(), "--to", TODAY.isoformat(),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    return (folder / "report.html").read_text("utf-8")
+
+
+def test_the_headline_breaks_the_figures_down_per_org(group: Any, page: str) -> None:
+    headline = report_sections(page)["Headline figures"]
+    for org_id, org in group.orgs.items():
+        events = sum(e["created_at"][:10] >= str(days_before(19)) for e in org.entries)
+        assert f"{org_id} {org.org['name']} {events} " in " ".join(headline.split())
+
+
+def test_every_planted_incident_of_every_org_is_named_with_its_org(group: Any, page: str) -> None:
+    sections = report_sections(page)
+    rows = re.findall(r"<tr\b.*?</tr>", page, re.DOTALL)
+    assert {incident.org_id for incident in group.answer_key} == set(group.orgs)
+    for incident in group.answer_key:
+        section = sections[WHERE_FROM if incident.kind == "impossible_travel" else SENSITIVE]
+        assert all(entry in section for entry in incident.entry_ids), incident
+        for entry in incident.entry_ids:  # each row showing one of its entries names its org
+            showing = [row for row in rows if entry in row]
+            assert showing and all(incident.org_id in row for row in showing), incident
+    scope = " ".join(sections["Scope and data provenance"].split())
+    assert all(org_id in scope for org_id in group.orgs)
