@@ -55,3 +55,11 @@ def test_every_planted_incident_of_every_org_is_named_with_its_org(group: Any, p
             assert showing and all(incident.org_id in row for row in showing), incident
     scope = " ".join(sections["Scope and data provenance"].split())
     assert all(org_id in scope for org_id in group.orgs)
+
+
+def test_the_evidence_appendix_says_how_to_load_the_same_orgs_again(page: str) -> None:
+    evidence = " ".join(report_sections(page)["Evidence appendix"].split())
+    assert "/orgs/c/audit-logs?from=" in evidence
+    assert "(and the same of each org's sub-orgs)" in evidence
+    assert "auditlab.load_audit_logs('c', include_sub_orgs=True, date_from=" in evidence
+    assert "Fetched from the server (UTC) not recorded" not in evidence

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -136,8 +137,12 @@ def evidence_html(
     newest = df["created_at"].max() if len(df) else None
     oldest = df["created_at"].min() if len(df) else None
     query, kept = scope.query, scope.local_actions
+    orgs = scope.orgs or (scope.org_id,)
+    asked = "; ".join(f"GET {replace(query, org_id=org).to_url(base_url)}" for org in orgs)
+    if scope.include_sub_orgs:
+        asked += " (and the same of each org's sub-orgs)"
     rows = {
-        "Query": f"GET {query.to_url(base_url)}",
+        "Query": asked,
         "Local filter": f"action in ({', '.join(kept)})" if kept else "none",
         "Loaded at (UTC)": loaded_at.strftime("%Y-%m-%d %H:%M:%S"),
         "Fetched from the server (UTC)": (
@@ -154,8 +159,9 @@ def evidence_html(
     }
     recompute = (
         "import auditlab, auditlab.report\n"
-        f"df = auditlab.load_audit_logs({query.org_id!r}, "
-        f"date_from={scope.date_from.isoformat()!r}, date_to={scope.date_to.isoformat()!r}"
+        f"df = auditlab.load_audit_logs({list(orgs) if len(orgs) > 1 else orgs[0]!r}, "
+        + ("include_sub_orgs=True, " if scope.include_sub_orgs else "")
+        + f"date_from={scope.date_from.isoformat()!r}, date_to={scope.date_to.isoformat()!r}"
         + (f", action={query.action!r}" if query.action else "")
         + ")\n"
         + (f"df = df[df['action'].isin({list(kept)!r})]\n" if kept else "")

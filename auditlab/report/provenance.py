@@ -20,7 +20,7 @@ def fetch_times(
 ) -> tuple[str, str] | None:
     """Return the earliest and latest time the scope's cached days were fetched (UTC ISO).
 
-    The org is the one the entries name (``org_id``), as the cache keys it.
+    The orgs are those the entries name (``org_id``), as the cache keys them.
     Today is never cached (it is always fetched afresh), so it has no record.
     None when the cache holds no record for the scope.
 
@@ -28,11 +28,9 @@ def fetch_times(
     >>> fetch_times(empty_frame(), Scope.build(date_to="2026-09-30")) is None
     True
     """
-    manifest = _manifest(df, cache_dir)
-    if manifest is None:
-        return None
     times = [
         record.fetched_at
+        for manifest in _manifests(df, cache_dir).values()
         for tree in manifest.trees.values()
         for day, record in tree.days.items()
         if scope.date_from <= dt.date.fromisoformat(day) <= scope.date_to
@@ -48,20 +46,22 @@ def last_verification(
     As ``cache last verified at 2026-03-15 02:00:00 UTC: 12 ranges checked,
     1 refetched``; None when the cache of the org the entries name was never
     verified (``auditlab cache verify``, or ``load_audit_logs(verify=True)``).
+    Entries of several orgs get one such line per org that was verified,
+    each after its org id.
 
     >>> from auditlab.frame import empty_frame
     >>> last_verification(empty_frame()) is None
     True
     """
-    manifest = _manifest(df, cache_dir)
-    if manifest is None or not manifest.verified:
-        return None
-    return describe(manifest.verified)
+    manifests = _manifests(df, cache_dir)
+    lines = {org: describe(m.verified) for org, m in manifests.items() if m.verified}
+    if len(manifests) == 1:
+        return next(iter(lines.values()), None)
+    return "; ".join(f"{org}: {line}" for org, line in lines.items()) or None
 
 
-def _manifest(df: pd.DataFrame, cache_dir: str | os.PathLike[str] | None) -> Manifest | None:
-    """Return the manifest of the one org the entries name, or None."""
-    orgs = df["org_id"].dropna().unique() if "org_id" in df else []
-    if len(orgs) != 1:
-        return None
-    return OrgCache(cache_root(cache_dir), org_folder_name(str(orgs[0]))).manifest()
+def _manifests(df: pd.DataFrame, cache_dir: str | os.PathLike[str] | None) -> dict[str, Manifest]:
+    """Return the manifest of each org the entries name, by org id."""
+    orgs = sorted(df["org_id"].dropna().unique()) if "org_id" in df else []
+    root = cache_root(cache_dir)
+    return {str(org): OrgCache(root, org_folder_name(str(org))).manifest() for org in orgs}
