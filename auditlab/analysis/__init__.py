@@ -26,7 +26,10 @@ chart keeps; one default, ``TOP`` = 20, and None for all), ``freq`` and
 also takes plotly express's ``title``, ``labels``, ``template``, ``width``
 and ``height``, and draws through one theme (``figures.make_figure``).
 Counts are in a column named ``events``; an empty frame gives an empty table
-or a figure that says "no events". Each function is also a method of the
+or a figure that says "no events". The tables and charts (not
+``travel_anomalies`` and ``new_countries``) also take a DuckDB relation, a
+pyarrow dataset or a pyarrow table in place of the frame, and then
+aggregate in DuckDB (``auditlab.analysis.lazy``), giving the same tables. Each function is also a method of the
 ``df.audit`` accessor, which importing this package registers. The old names
 (``user_breakdown``, ``user_chart``, ...) still work for one release, with a
 DeprecationWarning.
