@@ -117,9 +117,10 @@ def provenance(
 
     ``df`` is the frame the digest was taken over (as loaded, before any
     pseudonymization); ``fetched`` is the earliest and latest time the
-    cached days were fetched from the server, when known; ``verified`` is
-    when the cache was last checked against the server's counts, when the
-    cache records it; ``baseline`` describes the earlier findings compared with.
+    cached days were fetched from the server, when known; ``verified`` the
+    line saying when the cache was last verified against the server
+    (``auditlab.report.last_verification``), None if it never was;
+    ``baseline`` describes the earlier findings compared with.
     """
     newest = df["created_at"].max() if len(df) else None
     oldest = df["created_at"].min() if len(df) else None
@@ -131,7 +132,7 @@ def provenance(
         "Fetched from the server (UTC)": (
             f"{fetched[0]} to {fetched[1]}" if fetched else "not recorded"
         ),
-        "Cache last verified (UTC)": verified or "not recorded",
+        "Cache verified": verified or "never verified against the server's counts",
         "Entries": f"{len(df):,}",
         "Oldest / newest entry (UTC)": (
             f"{oldest:%Y-%m-%d %H:%M:%S} / {newest:%Y-%m-%d %H:%M:%S}" if len(df) else MISSING
