@@ -22,7 +22,14 @@ from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
-from helpers import PLANTED_KEY, TODAY, assert_key_absent, days_before, files_containing_key
+from helpers import (
+    PLANTED_KEY,
+    TODAY,
+    assert_key_absent,
+    days_before,
+    files_containing_key,
+    offline_page,
+)
 
 import auditlab
 from auditlab.analysis.rules import load_rules
@@ -33,15 +40,6 @@ from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIGURES_IN_REPORT = 6  # timeline, users, actions, heatmap, country map, IPs
 
 
@@ -285,54 +283,33 @@ def _work_in_tables(page, entry_id: str) -> dict:
 
 @pytest.mark.browser
 def test_report_renders_offline_in_chromium(report: Report, tmp_path: Path, sandbox) -> None:
-    from playwright.sync_api import sync_playwright
-
     transfer = next(i for i in sandbox.org.answer_key if i.kind == "org_transferred")
     incident_id = transfer.entry_ids[0]
-
     page_file = tmp_path / "report.html"
     page_file.write_text(report.html, "utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    blocked: list[str] = []
-
-    def only_files(route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.route("**/*", only_files)
-            page.goto(page_file.as_uri(), wait_until="load")
-            page.wait_for_function(
-                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                f"{FIGURES_IN_REPORT}",
-                timeout=30_000,
-            )
-            # Per figure: its traces, and the marks drawn for them (bars, tiles,
-            # heatmap image, country shapes).
-            drawn = page.evaluate(
-                """Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => [
-                    gd._fullData.length,
-                    gd.querySelectorAll('g.trace path, .hm image, path.surface').length,
-                    gd.querySelectorAll('path.choroplethlocation').length])"""
-            )
-            labels = page.evaluate(EVERY_LABEL)
-            world = page.evaluate(
-                """['land', 'coastlines', 'countries'].map(layer => document.querySelectorAll(
-                    '.js-plotly-plot g.layer.' + layer + ' path').length)"""
-            )
-            page.screenshot(path=str(ARTIFACTS / "compliance_report.png"), full_page=True)
-            tables = _work_in_tables(page, incident_id)
-        finally:
-            browser.close()
+    with offline_page(page_file) as opened:
+        page = opened.page
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+            f"{FIGURES_IN_REPORT}",
+            timeout=30_000,
+        )
+        # Per figure: its traces, and the marks drawn for them (bars, tiles,
+        # heatmap image, country shapes).
+        drawn = page.evaluate(
+            """Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => [
+                gd._fullData.length,
+                gd.querySelectorAll('g.trace path, .hm image, path.surface').length,
+                gd.querySelectorAll('path.choroplethlocation').length])"""
+        )
+        labels = page.evaluate(EVERY_LABEL)
+        world = page.evaluate(
+            """['land', 'coastlines', 'countries'].map(layer => document.querySelectorAll(
+                '.js-plotly-plot g.layer.' + layer + ' path').length)"""
+        )
+        page.screenshot(path=str(ARTIFACTS / "compliance_report.png"), full_page=True)
+        tables = _work_in_tables(page, incident_id)
     assert tables["datatables"] >= 3 and tables["longest_page"] == 15
     assert tables["countries_up"] == sorted(tables["countries_up"])
     assert tables["countries_down"] == sorted(tables["countries_down"], reverse=True)
@@ -348,7 +325,7 @@ def test_report_renders_offline_in_chromium(report: Report, tmp_path: Path, sand
     assert all(traces > 0 and marks > 0 for traces, marks, _ in drawn), drawn
     countries = sum(shapes for _, _, shapes in drawn)
     assert countries >= 10
-    assert errors == [] and blocked == []
+    assert opened.errors == [] and opened.blocked == []
 
 
 def test_times_are_shown_in_the_report_time_zone(report: Report, sandbox) -> None:

@@ -1,7 +1,8 @@
 """Small HTML pieces a report notebook displays: notes, figures, tables, the evidence.
 
-Everything that comes from the data is HTML-escaped; timestamps are shown in
-the report's time zone.
+Everything that comes from the data is HTML-escaped, its invisible and
+direction-changing characters shown and long text cut
+(``auditlab.safety.display_text``); timestamps are shown in the report's time zone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from auditlab.analysis.figures import label
 from auditlab.analysis.rules import Rules
 from auditlab.report.digest import digest_columns
 from auditlab.report.scope import Scope
+from auditlab.safety import display_frame, display_text
 from auditlab.tables import MISSING, TABLE_CLASSES, table_html
+
+# A cell's text is cut here: table cells do not wrap, and one long name must
+# not push the rest of its row out of sight.
+TABLE_TEXT_LIMIT = 120
 
 
 def show(fragment: str) -> None:
@@ -48,6 +54,8 @@ def report_table(
     """Return df as a report table (times in tz, columns labelled), or the ``empty`` note.
 
     Longer than a page, it sorts, searches and pages (:func:`auditlab.tables.table_html`).
+    Text is shown through ``auditlab.safety.display_text``, cut at
+    ``TABLE_TEXT_LIMIT`` characters.
 
     >>> "<th>Events</th>" in report_table(pd.DataFrame({"events": [1]}), empty="none")
     True
@@ -63,7 +71,7 @@ def report_table(
         elif pd.api.types.is_float_dtype(shown[name]):
             shown[name] = shown[name].map("{:,.0f}".format, na_action="ignore")
     shown.columns = _headings(shown.columns)
-    return table_html(shown, caption=caption)
+    return table_html(display_frame(shown, TABLE_TEXT_LIMIT), caption=caption)
 
 
 def headline_html(figures: Mapping[str, Any]) -> str:
@@ -86,7 +94,8 @@ def scope_html(
 ) -> str:
     """Return the scope of a report as a definition table."""
     rows = {
-        "Organisation": f"{org_name or 'unknown'} ({org_id or scope.org_id})",
+        "Organisation": f"{display_text(org_name or 'unknown')} "
+        f"({display_text(org_id or scope.org_id)})",
         "Period (UTC days, inclusive)": (
             f"{scope.date_from.isoformat()} to {scope.date_to.isoformat()} ({scope.days} days)"
         ),
