@@ -22,6 +22,7 @@ TITLES = {
     3: "Warm load from the cache",
     4: "Analysis tables",
     5: "`auditlab report` end to end",
+    6: "The report at scale",
     7: "Analysis tables through DuckDB over the cache",
     8: "`auditlab sync` of a large org: peak memory",
     9: "Five sub-orgs loaded together",
@@ -61,6 +62,11 @@ def plan(quick: bool, runs: int, entries: int | None = None) -> dict[int, Callab
 
         return report_end_to_end(runs=1 if quick else runs, days=30 if quick else 180)
 
+    def report_at_scale() -> Figure:
+        from benchmarks.report import report_at_scale
+
+        return report_at_scale(*((3_000, 150) if quick else ()))
+
     def duckdb_tables() -> Figure:
         from benchmarks.scale import TABLE_SIZES, duckdb_tables
 
@@ -78,8 +84,10 @@ def plan(quick: bool, runs: int, entries: int | None = None) -> dict[int, Callab
             return sub_orgs_together(per_minute=6_000, days=14, wait=0)
         return sub_orgs_together()
 
-    builders = (cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end,
-                duckdb_tables, sync_memory, sub_orgs_together)  # fmt: skip
+    builders = (
+        cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end, report_at_scale,
+        duckdb_tables, sync_memory, sub_orgs_together,
+    )  # fmt: skip
     return {number: partial(run_figure, number, TITLES[number], build)
             for number, build in zip(TITLES, builders, strict=True)}  # fmt: skip
 

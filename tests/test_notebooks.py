@@ -15,8 +15,8 @@ from auditlab.report import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path, ru
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 REPORT_PARAMETERS = {
-    "org_id", "include_sub_orgs", "date_from", "date_to", "actions", "base_url", "cache_dir",
-    "pseudonymize", "tz",
+    "org_id", "include_sub_orgs", "date_from", "date_to", "actions", "base_url",
+    "cache_dir", "pseudonymize", "tz", "rules", "baseline", "findings_out", "workbook_out",
 }  # fmt: skip
 
 

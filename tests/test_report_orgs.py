@@ -40,7 +40,7 @@ def test_the_headline_breaks_the_figures_down_per_org(group: Any, page: str) -> 
     headline = report_sections(page)["Headline figures"]
     for org_id, org in group.orgs.items():
         events = sum(e["created_at"][:10] >= str(days_before(19)) for e in org.entries)
-        assert f"{org_id} {org.org['name']} {events} " in " ".join(headline.split())
+        assert f"{org_id} {org.org['name']} {events:,} " in " ".join(headline.split())
 
 
 def test_every_planted_incident_of_every_org_is_named_with_its_org(group: Any, page: str) -> None:

@@ -74,6 +74,7 @@ class AuditAccessor:
     sensitive_events = _method(analysis.sensitive_events)
     travel_anomalies = _method(analysis.travel_anomalies)
     new_countries = _method(analysis.new_countries)
+    findings = _method(analysis.findings)
 
     def __getattr__(self, name: str) -> Any:
         """Return the method an old name stands for, warning that the name is deprecated."""

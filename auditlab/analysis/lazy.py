@@ -223,6 +223,8 @@ def sensitive_rows(
         WHERE action IN ({actions}) OR action LIKE '%.deleted'
            OR actor_id IN (SELECT member_user_id FROM {LOGS} WHERE action = 'member.removed')
         ORDER BY created_at DESC, id DESC""")  # fmt: skip
+    if not rhythm_actions:
+        return rows, pd.DataFrame()
     administrative = ", ".join(text(action) for action in sorted(rhythm_actions))
     counts = run(data, f"""
         WITH administrators AS (

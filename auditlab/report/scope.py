@@ -86,6 +86,20 @@ class Scope:
         )
 
     @property
+    def org_ids(self) -> tuple[str, ...]:
+        """Return every org asked for, the first one first.
+
+        >>> Scope.build(date_to="2026-09-30").org_ids
+        ('c',)
+        """
+        return self.orgs or (self.org_id,)
+
+    @property
+    def org_ids_argument(self) -> str | list[str]:
+        """Return the orgs as ``load_audit_logs`` takes them: one id, or a list of several."""
+        return list(self.org_ids) if len(self.org_ids) > 1 else self.org_id
+
+    @property
     def several(self) -> bool:
         """Return True when the report may cover more than one org.
 

@@ -74,7 +74,7 @@ class DataSource:
 
         query = scope.query
         df = load_audit_logs(
-            list(scope.orgs) or query.org_id,
+            scope.org_ids_argument,
             include_sub_orgs=scope.include_sub_orgs,
             action=query.action,
             date_from=query.date_from,
