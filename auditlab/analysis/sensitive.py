@@ -12,8 +12,9 @@ Rules, each vectorised over the whole frame:
 - member removals (``member.removed``);
 - mass deletions: ``burst`` or more ``*.deleted`` by one actor within
   ``burst_window``; every deletion of the burst is listed;
-- activity after removal: anything an actor does after their own latest
-  ``member.removed``, unless they joined again in between;
+- activity after leaving: anything an actor does after their own
+  ``member.removed`` ("after own removal") or ``member.left`` ("after own
+  departure"), until they join again (``after_leaving``);
 - off-hours administration: an administrative action (org, member
   management, SSO, domain, API key) at a time of day, in ``tz``, when its
   actor is rarely active: at most ``usual_share`` of all their events fall
@@ -72,6 +73,8 @@ OFF_HOURS_ACTIONS: frozenset[str] = frozenset(
     a for a in ACTIONS if action_category(a) in ("org", "sso", "domain", "api_key")
 ) | {"member.invited", "member.removed", "member.role_changed"}
 PRIVILEGED_ROLES = ("ADMIN", "OWNER")
+# The actions by which a member leaves the org, and what the rule calls them.
+DEPARTURES: dict[str, str] = {"member.removed": "removal", "member.left": "departure"}
 MIN_HISTORY = 100
 WORK_HOURS = (7, 20)
 BIN_MINUTES = 15
@@ -105,6 +108,7 @@ def sensitive_events(
     actors, names = codes(df["actor_id"])
     action = df["action"]
     role_changed = (action == "member.role_changed").to_numpy(dtype=bool)
+    departed = after_leaving(df)
     # A rule's text is a string, or a function of the flagged rows for texts that vary.
     rules: list[tuple[np.ndarray, str | Callable[[pd.DataFrame], pd.Series]]] = [
         (action.isin(REASONS.keys()).to_numpy(dtype=bool),
@@ -115,7 +119,8 @@ def sensitive_events(
          "changed own role"),
         (_first_api_keys(df, actors), "first API key this actor created"),
         (_bursts(df, actors, burst, window), f"mass deletion ({burst}+ within {burst_window})"),
-        (_after_removal(df, actors, names), "activity after own removal"),
+        (departed >= 0, lambda rows: "activity after own " + plain(
+            action.iloc[departed[rows.index]]).map(DEPARTURES).set_axis(rows.index)),
         (_off_hours(df, actors, len(names), tz, usual_share), "off-hours administration"),
     ]  # fmt: skip
     flagged = np.logical_or.reduce([mask for mask, _ in rules])
@@ -188,23 +193,48 @@ def _bursts(df: pd.DataFrame, actors: np.ndarray, burst: int, window: pd.Timedel
     return mask
 
 
-def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.Index) -> np.ndarray:
-    """Return a mask of events by actors after their own latest removal (and no new join)."""
+def after_leaving(df: pd.DataFrame) -> np.ndarray:
+    """Return, per row, the position of the departure its actor acted after (-1: none).
 
-    def latest(action: str) -> np.ndarray:
-        """Return, per actor code, when they were last the member of ``action`` (or NaT)."""
-        rows = df[(df["action"] == action) & df["member_user_id"].notna()]
-        at = rows.groupby("member_user_id")["created_at"].max()
-        per_actor = np.full(len(names), np.datetime64("NaT"), dtype="datetime64[us]")
-        known = names.get_indexer(at.index)
-        per_actor[known[known >= 0]] = utc_array(at)[known >= 0]
-        return per_actor[np.where(actors >= 0, actors, 0)] if len(names) else per_actor
+    A departure is a ``member.removed`` or ``member.left`` naming the actor as
+    the member. An event follows one when the latest of its actor's joins
+    (``member.joined``) and departures before it is a departure; a join at the
+    same moment as the event counts as before it, a departure as after.
+    Positions count rows of ``df`` from 0.
 
-    if not len(names):
-        return np.zeros(len(df), dtype=bool)
-    removal, rejoined = latest("member.removed"), latest("member.joined")
+    >>> from auditlab.frame import empty_frame
+    >>> after_leaving(empty_frame()).tolist()
+    []
+    """
+    actors, names = codes(df["actor_id"])
+    found = np.full(len(df), -1, dtype=np.int64)
+    action = df["action"]
+    moves = np.flatnonzero(
+        (action.isin([*DEPARTURES, "member.joined"]) & df["member_user_id"].notna()).to_numpy(bool)
+    )
+    mover = names.get_indexer(df["member_user_id"].to_numpy()[moves])
+    moves, mover = moves[mover >= 0], mover[mover >= 0]
     at = utc_array(df["created_at"])
-    return (actors >= 0) & (at > removal) & ~((rejoined > removal) & (at >= rejoined))
+    events = np.flatnonzero(np.isin(actors, mover) & ~np.isnat(at))
+    if not len(moves) or not len(events):
+        return found
+    leaving = action.isin(DEPARTURES).to_numpy(dtype=bool)
+    # One sequence per actor, in time order: a join sorts before an event at the
+    # same moment (key 2t), a departure after it (key 2t + 1).
+    rows = np.concatenate([moves, events])
+    is_move = np.arange(len(rows)) < len(moves)
+    stamp = at[rows].astype(np.int64) - at[rows].astype(np.int64).min()
+    key = 2 * stamp + (is_move & leaving[rows])
+    who = np.concatenate([mover, actors[events]])
+    order = np.lexsort((~is_move, key, who))
+    rows, is_move = rows[order], is_move[order]
+    who = who[order]
+    latest = np.maximum.accumulate(np.where(is_move, np.arange(len(rows)), -1))
+    own = (latest >= 0) & (who[np.maximum(latest, 0)] == who) & ~is_move
+    departure = rows[np.maximum(latest, 0)]
+    flagged = own & leaving[departure]
+    found[rows[flagged]] = departure[flagged]
+    return found
 
 
 def _off_hours(
