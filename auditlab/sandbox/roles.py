@@ -230,9 +230,9 @@ def _consultant(rng: np.random.Generator) -> Person:
         str.maketrans("éñíóáçã", "eniooca")
     )
     return make_person(
-        user_id=f"usr_c{tag}", name=f"{first} {last}", email=email, role="ADMIN", home=home,
+        user_id=f"usr_k{tag}", name=f"{first} {last}", email=email, role="ADMIN", home=home,
         work_start=9.0, work_end=17.0, ips=(f"203.0.113.{int(rng.integers(1, 255))}",),
-        agent=BROWSERS[int(rng.integers(len(BROWSERS)))], member_id=f"mem_c{tag}",
+        agent=BROWSERS[int(rng.integers(len(BROWSERS)))], member_id=f"mem_k{tag}",
     )  # fmt: skip
 
 
@@ -251,13 +251,9 @@ def _consultant_acts(rng: np.random.Generator, rows: Rows, clock: Clock, person:
 
 
 def _temporary_admin(
-    rng: np.random.Generator,
-    rows: Rows,
-    clock: Clock,
-    people: list[Person],
-    ledger: RoleLedger,
-    planted_actors: frozenset[str],
-) -> None:
+    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person],
+    ledger: RoleLedger, planted_actors: frozenset[str],
+) -> None:  # fmt: skip
     """Add a promotion of a DEVELOPER/MEMBER to ADMIN by an admin, and the demotion after it.
 
     The promotion falls in the second half of the history (its last 30 days
