@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from helpers import NOW, entry, frame
 
 import auditlab.analysis as analysis
 from auditlab.errors import InvalidQuery
+from auditlab.frame import pages_to_table, table_to_frame
 from auditlab.sandbox import generate_org
+from auditlab.sandbox.roles import Tenure
 
 T = pd.Timestamp
 
@@ -293,15 +298,18 @@ def test_every_access_table_and_chart_works_on_an_empty_frame():
         assert figure.layout.title.text.endswith("no events") and figure.layout.width == 500
 
 
-def test_the_privileged_chart_draws_one_bar_per_stretch_clipped_to_the_window():
+def test_the_privileged_chart_draws_a_bar_per_role_held_clipped_to_the_window():
     entries = [*transfer_org(), entry("2026-10-20T09:00:00Z", "assistant.updated", "u2")]
     figure = analysis.privileged_access_chart(frame(entries), since="2026-09-15", tz="UTC")
     bars = {trace.name: trace for trace in figure.data}
-    assert sorted(bars) == ["ADMIN, OWNER", "OWNER"]
-    assert list(bars["OWNER"].y) == ["Ana Silva"]
-    assert T(bars["OWNER"].base[0]) == T("2026-09-15")
-    held = T("2026-10-01T12:00Z") - T("2026-09-15T00:00Z")
-    assert bars["OWNER"].x[0] == held.total_seconds() * 1000
+    assert sorted(bars) == ["ADMIN", "OWNER"]
+    assert list(bars["OWNER"].y) == ["Ana Silva", "Ben Okafor"]
+    assert [T(b) for b in bars["OWNER"].base] == [T("2026-09-15"), T("2026-10-01T12:00")]
+    until_transfer = (T("2026-10-01T12:00Z") - T("2026-09-15T00:00Z")).total_seconds() * 1000
+    until_end = (T("2026-10-20T09:00Z") - T("2026-10-01T12:00Z")).total_seconds() * 1000
+    assert list(bars["OWNER"].x) == [until_transfer, until_end]
+    assert list(bars["ADMIN"].y) == ["Ben Okafor"] and bars["ADMIN"].x[0] == until_transfer
+    assert list(figure.layout.yaxis.categoryarray) == ["Ana Silva", "Ben Okafor"]
     assert figure.layout.xaxis.type == "date"
 
 
@@ -398,3 +406,23 @@ def test_the_review_findings_are_the_planted_and_keyed_cases(org, df):
     assert quiet
     assert set(by_rule) <= {"grant_by_non_holder", "ownership_transferred",
                             "activity_after_leaving", "privileged_quiet"}  # fmt: skip
+
+
+def test_the_committed_sample_reconstructs_to_its_committed_access_key():
+    folder = Path(__file__).resolve().parents[1] / "data" / "sample"
+    pages = [path.read_bytes() for path in sorted(folder.glob("page-*.json"))]
+    df = table_to_frame(pages_to_table(pages))
+    key = [Tenure(**t) for t in json.loads((folder / "access_key.json").read_text())]
+    history = analysis.access_history(df)
+    assert sorted(intervals(history, *HISTORY), key=repr) == key_rows(key)
+    privileged = history[history["role"].isin(["ADMIN", "OWNER"])]
+    assert intervals(privileged, "member_user_id", "role", "from", "to") == [
+        ("usr_1cb818", "ADMIN", T("2026-09-28T14:20:00Z"), T("2026-10-16T17:19:46Z")),
+        ("usr_53f628", "ADMIN", T("2026-10-18T08:00:52Z"), None),
+        ("usr_7ff901", "ADMIN", T("2026-08-03T12:00:02Z"), T("2026-10-16T12:00:29Z")),
+        ("usr_7ff901", "OWNER", T("2026-10-16T12:00:29Z"), None),
+        ("usr_878102", "ADMIN", T("2026-08-03T12:00:03Z"), None),
+        ("usr_949000", "OWNER", T("2026-08-03T12:00:01Z"), T("2026-10-16T12:00:29Z")),
+        ("usr_ed6b03", "ADMIN", T("2026-08-03T12:00:04Z"), None),
+        ("usr_kfe31", "ADMIN", T("2026-08-03T12:00:39Z"), None),
+    ]

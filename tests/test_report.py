@@ -137,6 +137,9 @@ def test_pseudonym_key_file_is_created_once_private_and_not_the_api_key(
         ({"actions": ["member.role_changed", "member.promoted"]}, "actions"),
         ({"tz": "Europe/Atlantis"}, "tz"),
         ({"org_id": ""}, "org_id"),
+        ({"date_from": "2026-10-01", "date_to": "2026-10-31", "history_from": "2026-10-02"},
+         "history_from"),
+        ({"history_from": "spring"}, "history_from"),
     ],
 )
 def test_bad_scope_names_the_parameter(arguments: dict, parameter: str) -> None:
@@ -165,9 +168,12 @@ def test_report_command_rejects_bad_options_before_running(
     assert main(["report", "--base-url", sandbox.base_url, "--action", "nope", "--out", str(out)])
     assert main(["report", "--from", "2026-09-31", "--out", str(out)]) == 2
     assert main(["report", "--base-url", "http://example.com", "--out", str(out)]) == 2
+    late = ["--from", "2026-09-01", "--to", "2026-09-30", "--history-from", "2026-09-02"]
+    assert main(["report", "--base-url", sandbox.base_url, *late, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "--tz: tz 'Mars/Base'" in err and "--action: action 'nope'" in err
     assert "--from: date_from '2026-09-31'" in err and "--base-url: base_url" in err
+    assert "--history-from: history_from (2026-09-02) is after date_from (2026-09-01)" in err
     assert "Traceback" not in err
     assert sandbox.stats.requests == served and not out.exists()
 

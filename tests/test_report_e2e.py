@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-FIGURES_IN_REPORT = 6  # timeline, users, actions, heatmap, country map, IPs
+FIGURES_IN_REPORT = 7  # timeline, users, actions, heatmap, country map, IPs, privileged access
 
 
 @dataclass
@@ -90,7 +90,8 @@ def test_report_command_writes_html_with_every_section(report: Report) -> None:
     assert report.html.startswith("<!DOCTYPE html>")
     assert list(report_sections(report.html)) == [
         "Scope and data provenance", "Headline figures", "Activity timeline", "Who did what",
-        "Where from", "Sensitive events", "Evidence appendix",
+        "Where from", "Sensitive events", "Privileged access during the period",
+        "Evidence appendix",
     ]  # fmt: skip
 
 
@@ -127,6 +128,7 @@ def test_executed_notebook_keeps_the_parameters_but_no_key_parameter(report: Rep
     assert "key" not in injected[0].source.lower()
     assert set(nb.metadata.papermill.parameters) == {
         "org_id", "date_from", "date_to", "actions", "base_url", "cache_dir", "pseudonymize", "tz",
+        "history_from",
     }  # fmt: skip
 
 
@@ -139,6 +141,29 @@ def test_report_names_every_planted_incident_where_a_reviewer_looks(
             section = WHERE_FROM if incident.kind == "impossible_travel" else SENSITIVE
             missing = [i for i in incident.entry_ids if i not in sections[section]]
             assert not missing, f"{incident.kind}: {missing} not in '{section}'"
+
+
+def test_privileged_access_section_names_who_held_power_and_the_review_findings(
+    report: Report, sandbox
+) -> None:
+    section = " ".join(report_sections(report.html)["Privileged access during the period"].split())
+    start = dt.datetime.combine(days_before(89), dt.time(), dt.UTC)
+    key = sandbox.org.access_key
+    held = {t.name for t in key if t.privileged and (t.to_at is None or _at(t.to_at) > start)}
+    assert held and all(name in section for name in held)
+    outside = {t.name for t in key if t.privileged} - held
+    assert not any(f"{name} " in section for name in outside)
+    planted = {i.kind: i for i in sandbox.org.answer_key}
+    for kind in ("off_hours_privilege_escalation", "org_transferred", "activity_after_removal"):
+        assert all(entry_id in section for entry_id in planted[kind].entry_ids), kind
+    for rule in ("grant_by_non_holder", "ownership_transferred", "activity_after_leaving",
+                 "privileged_quiet"):  # fmt: skip
+        assert rule in section
+    assert "Roles were read from" in section and "from the organisation's first day" in section
+
+
+def _at(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def test_evidence_digest_is_recomputed_from_the_same_data(

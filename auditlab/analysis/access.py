@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from auditlab.analysis.breakdowns import actor_labels
 from auditlab.analysis.figures import COLORWAY, Labeller, Labels, make_figure
 from auditlab.analysis.roles import (
     BEFORE_LOG,
@@ -207,9 +208,8 @@ def access_history_chart(
     'Roles over time — no events'
     """
     review = _Review(df, history_from)
-    table = _overlapping(review.history, since, until)
-    table = table.assign(roles=table["role"].fillna("unknown"))
-    return _bars(table, review, locals(), title="Roles over time")
+    return _bars(_overlapping(review.history, since, until), review, locals(),
+                 title="Roles over time")  # fmt: skip
 
 
 def privileged_access_chart(
@@ -220,14 +220,16 @@ def privileged_access_chart(
 ) -> go.Figure:  # fmt: skip
     """Return who held ADMIN or OWNER in ``[since, until]`` as bars over time.
 
-    Draws ``privileged_access``, one bar per stretch, coloured by its roles.
+    Draws the intervals behind ``privileged_access``: a row per member, a bar
+    per role held, clipped to the window.
 
     >>> from auditlab.frame import empty_frame
     >>> privileged_access_chart(empty_frame()).layout.title.text
     'Privileged access — no events'
     """
     review = _Review(df, history_from)
-    return _bars(review.privileged(since, until), review, locals(), title="Privileged access")
+    held = review.history[review.history["role"].isin(PRIVILEGED_ROLES)]
+    return _bars(_overlapping(held, since, until), review, locals(), title="Privileged access")
 
 
 def _activity(df: pd.DataFrame, end: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -385,6 +387,7 @@ class _Review:
             last_activity=_stamps(activity["last_activity"].reindex(users).array),
             last_seen=_stamps(last_seen.reindex(users).array),
         )  # fmt: skip
+        table = table.sort_values(["from", "name", "member_user_id"], na_position="first")
         return table[list(PRIVILEGED_COLUMNS)].reset_index(drop=True)
 
     def _role_at(self, user: str, scope: Any, at: pd.Timestamp | None) -> str | None:
@@ -596,34 +599,38 @@ ROLE_COLOURS: dict[str, str] = {
 
 
 def _bars(table: pd.DataFrame, review: _Review, args: dict[str, Any], *, title: str) -> go.Figure:
-    """Return intervals (``from``, ``to``, ``roles``) as horizontal bars, one trace per role."""
+    """Return intervals (``from``, ``to``, ``role``) as horizontal bars: a row per member, a
+    trace per role, clipped to the window (``since``/``until``, else the loaded log)."""
     since, until = args.get("since"), args.get("until")
     start = bound(since, "since") if since is not None else review.log_start
     end = review.end_of(until)
+    table = table.sort_values(["from", "name", "member_user_id"], na_position="first")
     if start is not None and end is not None:
         table = table.assign(
             start=table["from"].fillna(start).clip(lower=start),
             stop=table["to"].fillna(end).clip(upper=end),
+            roles=table["role"].fillna("unknown"),
         )
-    who = table["name"].fillna(table["member_user_id"]).astype("str") if len(table) else None
+    names = table.drop_duplicates("member_user_id").set_index("member_user_id")["name"]
+    who = table["member_user_id"].map(actor_labels(names.to_frame("actor_name")).astype("str"))
 
     def traces(t: pd.DataFrame, name: Labeller) -> list[dict[str, Any]]:
         out = []
-        for roles, rows in t.groupby("roles", sort=True):
+        for role, rows in t.groupby("roles", sort=True):
             span = (rows["stop"] - rows["start"]).dt.total_seconds() * 1000
             out.append({
-                "type": "bar", "orientation": "h", "name": roles, "y": who[rows.index],
+                "type": "bar", "orientation": "h", "name": role, "y": who[rows.index],
                 "base": rows["start"].dt.tz_convert(args.get("tz") or "UTC").dt.tz_localize(None),
-                "x": span, "marker": {"color": ROLE_COLOURS.get(roles.split(", ")[-1])},
+                "x": span, "marker": {"color": ROLE_COLOURS.get(role, ROLE_COLOURS["unknown"])},
                 "customdata": np.stack([rows["from"].astype("str").fillna(BEFORE_LOG),
                                         rows["to"].astype("str").fillna("still held")], axis=1),
-                "hovertemplate": "%{y}: " + roles + "<br>from %{customdata[0]}"
-                                 "<br>to %{customdata[1]}<extra></extra>",
+                "hovertemplate": "%{y}: " + role + "<br>from %{customdata[0]}"
+                                 "<br>to %{customdata[1]} UTC<extra></extra>",
             })  # fmt: skip
         return out
 
     return make_figure(
-        table, traces, args=args, title=title, x=None, y=None, legend="roles",
-        barmode="overlay", xaxis_type="date", yaxis_autorange="reversed",
+        table, traces, args=args, title=title, legend="role", barmode="overlay",
+        xaxis_type="date", yaxis_categoryorder="array",
+        yaxis_categoryarray=list(dict.fromkeys(who)), yaxis_autorange="reversed",
     )  # fmt: skip
-

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # The option that sets each parameter, so an error names what the user typed.
 OPTIONS: dict[str, str] = {
     "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--action",
-    "tz": "--tz", "base_url": "--base-url",
+    "tz": "--tz", "base_url": "--base-url", "history_from": "--history-from",
 }  # fmt: skip
 
 
@@ -43,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pseudonymize", action="store_true",
                         help="replace emails, names and IP addresses by pseudonyms")  # fmt: skip
     parser.add_argument("--tz", default="UTC", help="time zone for times of day (default UTC)")
+    parser.add_argument("--history-from", metavar="YYYY-MM-DD",
+                        help="first UTC day the access review reads roles from (default: the "
+                        "org's first day; roles held before it are shown as unknown)")  # fmt: skip
     parser.add_argument("--keep-notebook", metavar="PATH", help="also keep the executed notebook")
     add_no_progress(parser, old="--quiet")
     parser.set_defaults(func=run)
@@ -80,6 +83,7 @@ def checked_scope(args: argparse.Namespace) -> Scope:
             date_to=args.date_to,
             actions=args.actions,
             tz=args.tz,
+            history_from=args.history_from,
         )
     except InvalidQuery as error:
         option = OPTIONS.get(error.parameter or "", "")

@@ -5,6 +5,7 @@
 92
 """
 
+from auditlab.report.access import AccessReview, access_review
 from auditlab.report.digest import data_digest
 from auditlab.report.errors import ReportFailed
 from auditlab.report.export import export_html, external_references
@@ -20,11 +21,13 @@ from auditlab.report.source import DataSource, open_source
 __all__ = [
     "EXPLORE_NOTEBOOK",
     "REPORT_NOTEBOOK",
+    "AccessReview",
     "DataSource",
     "Finding",
     "Pseudonymizer",
     "ReportFailed",
     "Scope",
+    "access_review",
     "data_digest",
     "export_html",
     "external_references",

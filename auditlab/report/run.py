@@ -111,6 +111,7 @@ def write_report(
         "cache_dir": None if cache_dir is None else str(Path(cache_dir).resolve()),
         "pseudonymize": pseudonymize,
         "tz": scope.tz,
+        "history_from": None if scope.history_from is None else scope.history_from.isoformat(),
     }
     with tempfile.TemporaryDirectory(prefix="auditlab-report-") as work:
         executed_path = Path(work) / REPORT_NOTEBOOK
