@@ -181,6 +181,7 @@ def test_evidence_digest_is_recomputed_from_the_same_data(
         progress=False,
     )
     assert f"Entries {len(df):,}" in " ".join(evidence.split())
+    assert "Cache verified never verified against the server's counts" in " ".join(evidence.split())
     assert data_digest(df) == shown
 
 

@@ -11,7 +11,7 @@ from auditlab.report.errors import ReportFailed
 from auditlab.report.export import export_html, external_references
 from auditlab.report.findings import Finding, incidents_found, report_sections
 from auditlab.report.paths import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path
-from auditlab.report.provenance import fetch_times
+from auditlab.report.provenance import fetch_times, last_verification
 from auditlab.report.pseudonym import Pseudonymizer, pseudonym_key, pseudonymize
 from auditlab.report.renderer import plotly_bootstrap_html, setup_notebook
 from auditlab.report.run import run_notebook, write_report
@@ -33,6 +33,7 @@ __all__ = [
     "external_references",
     "fetch_times",
     "incidents_found",
+    "last_verification",
     "notebook_path",
     "open_source",
     "plotly_bootstrap_html",

@@ -114,12 +114,15 @@ def evidence_html(
     loaded_at: dt.datetime,
     fetched: tuple[str, str] | None,
     pseudonymized: bool,
+    verified: str | None = None,
 ) -> str:
-    """Return the evidence appendix: the query, fetch times, entry count and data digest.
+    """Return the evidence appendix: the query, fetch and verification times, count, digest.
 
     ``df`` is the frame the digest was taken over (as loaded, before any
     pseudonymization); ``fetched`` is the earliest and latest time the
-    cached days were fetched from the server, when known.
+    cached days were fetched from the server, when known; ``verified`` the
+    line saying when the cache was last verified against the server
+    (``auditlab.report.last_verification``), None if it never was.
     """
     newest = df["created_at"].max() if len(df) else None
     oldest = df["created_at"].min() if len(df) else None
@@ -131,6 +134,7 @@ def evidence_html(
         "Fetched from the server (UTC)": (
             f"{fetched[0]} to {fetched[1]}" if fetched else "not recorded"
         ),
+        "Cache verified": verified or "never verified against the server's counts",
         "Entries": f"{len(df):,}",
         "Oldest / newest entry (UTC)": (
             f"{oldest:%Y-%m-%d %H:%M:%S} / {newest:%Y-%m-%d %H:%M:%S}" if len(df) else MISSING
