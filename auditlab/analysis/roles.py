@@ -104,7 +104,7 @@ def role_entries(
     """Return every role-bearing entry as read, oldest first, with what could not be read.
 
     One row per entry and member affected (an ownership transfer gives two:
-    the new owner, then the previous one). ``effect`` is ``offer`` (an
+    the previous owner, then the new one). ``effect`` is ``offer`` (an
     invitation), ``start``, ``change`` or ``end``; ``role_before`` and
     ``role_after`` are the roles it names (missing: not named, or unread);
     ``unread`` says what could not be read (missing: everything could). Rows
