@@ -34,6 +34,7 @@ _LAZY: dict[str, str] = {
     "expand_metadata": "auditlab.frame",
     "SCHEMA": "auditlab.frame.schema",
     "ACTIONS": "auditlab.actions",
+    "to_csv": "auditlab.safety",
 }
 
 
@@ -62,4 +63,5 @@ __all__ = [
     "__version__",
     "expand_metadata",
     "load_audit_logs",
+    "to_csv",
 ]

@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
-from helpers import PLANTED_KEY, TODAY, assert_key_absent, days_before, files_containing_key
+from helpers import (
+    PLANTED_KEY,
+    TODAY,
+    assert_key_absent,
+    days_before,
+    files_containing_key,
+    offline_page,
+)
 
 import auditlab
 from auditlab.cli import main
@@ -28,15 +35,6 @@ from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIGURES_IN_REPORT = 7  # timeline, users, actions, heatmap, country map, IPs, privileged access
 
 
@@ -231,50 +229,30 @@ def test_failing_cell_fails_the_command_with_its_error_not_a_traceback(
 
 @pytest.mark.browser
 def test_report_renders_offline_in_chromium(report: Report, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     page_file = tmp_path / "report.html"
     page_file.write_text(report.html, "utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    blocked: list[str] = []
-
-    def only_files(route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.route("**/*", only_files)
-            page.goto(page_file.as_uri(), wait_until="load")
-            page.wait_for_function(
-                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                f"{FIGURES_IN_REPORT}",
-                timeout=30_000,
-            )
-            # Per figure: its traces, and the marks drawn for them (bars, tiles,
-            # heatmap image, country shapes).
-            drawn = page.evaluate(
-                """Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => [
-                    gd._fullData.length,
-                    gd.querySelectorAll('g.trace path, .hm image, path.surface').length,
-                    gd.querySelectorAll('path.choroplethlocation').length])"""
-            )
-            page.screenshot(path=str(ARTIFACTS / "compliance_report.png"), full_page=True)
-        finally:
-            browser.close()
+    with offline_page(page_file) as opened:
+        page = opened.page
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+            f"{FIGURES_IN_REPORT}",
+            timeout=30_000,
+        )
+        # Per figure: its traces, and the marks drawn for them (bars, tiles,
+        # heatmap image, country shapes).
+        drawn = page.evaluate(
+            """Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => [
+                gd._fullData.length,
+                gd.querySelectorAll('g.trace path, .hm image, path.surface').length,
+                gd.querySelectorAll('path.choroplethlocation').length])"""
+        )
+        page.screenshot(path=str(ARTIFACTS / "compliance_report.png"), full_page=True)
     assert len(drawn) == FIGURES_IN_REPORT
     assert all(traces > 0 and marks > 0 for traces, marks, _ in drawn), drawn
     countries = sum(shapes for _, _, shapes in drawn)
     assert countries >= 10
-    assert errors == [] and blocked == []
+    assert opened.errors == [] and opened.blocked == []
 
 
 def test_times_are_shown_in_the_report_time_zone(report: Report, sandbox) -> None:

@@ -624,13 +624,13 @@ def _bars(table: pd.DataFrame, review: _Review, args: dict[str, Any], *, title: 
                 "x": span, "marker": {"color": ROLE_COLOURS.get(role, ROLE_COLOURS["unknown"])},
                 "customdata": np.stack([rows["from"].astype("str").fillna(BEFORE_LOG),
                                         rows["to"].astype("str").fillna("still held")], axis=1),
-                "hovertemplate": "%{y}: " + role + "<br>from %{customdata[0]}"
+                "hovertemplate": "%{y}: %{fullData.name}<br>from %{customdata[0]}"
                                  "<br>to %{customdata[1]} UTC<extra></extra>",
             })  # fmt: skip
         return out
 
     return make_figure(
         table, traces, args=args, title=title, legend="role", barmode="overlay",
-        xaxis_type="date", yaxis_categoryorder="array",
-        yaxis_categoryarray=list(dict.fromkeys(who)), yaxis_autorange="reversed",
+        xaxis_type="date", yaxis={"categoryorder": "array", "autorange": "reversed",
+                                  "categoryarray": list(dict.fromkeys(who))},
     )  # fmt: skip

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import Labeller, Labels, make_figure
+from auditlab.analysis.figures import CHART_NAME_LIMIT, Labeller, Labels, make_figure
 from auditlab.analysis.sensitive import sensitive_events
 from auditlab.analysis.vocabulary import (
     TOP,
@@ -18,6 +18,7 @@ from auditlab.analysis.vocabulary import (
     head,
     plain,
 )
+from auditlab.safety import shorten
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -44,13 +45,18 @@ def actor_names(df: pd.DataFrame) -> pd.DataFrame:
 def actor_labels(names: pd.DataFrame) -> pd.Series:
     """Return a display label per actor: the name, or the id where names are missing or shared.
 
-    >>> names = pd.DataFrame({"actor_name": ["Ana", "Ana", None]},
-    ...                      index=pd.Index(["u1", "u2", "u3"], name="actor_id"))
-    >>> actor_labels(names).tolist()
-    ['Ana (u1)', 'Ana (u2)', 'u3']
+    A name longer than ``CHART_NAME_LIMIT`` is cut first, so the id that
+    tells two names apart is never what a chart cuts off, and two names cut
+    alike count as shared.
+
+    >>> names = pd.DataFrame({"actor_name": ["Ana", "Ana", None, "x" * 80 + "a", "x" * 80 + "b"]},
+    ...                      index=pd.Index(["u1", "u2", "u3", "u4", "u5"], name="actor_id"))
+    >>> labels = actor_labels(names).tolist()
+    >>> labels[:3], labels[4] == "x" * 50 + "… [31 more characters] (u5)"
+    (['Ana (u1)', 'Ana (u2)', 'u3'], True)
     """
     ids = names.index.to_series()
-    name = names["actor_name"]
+    name = names["actor_name"].map(lambda n: shorten(n, CHART_NAME_LIMIT), na_action="ignore")
     shared = name.duplicated(keep=False) & name.notna()
     return name.fillna(ids).where(~shared, name + " (" + ids + ")")
 

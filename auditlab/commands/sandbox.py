@@ -39,6 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--live", type=int, default=0, help="entries appended after each page")
     parser.add_argument("--chaos", type=float, default=0.0, help="share of entries with unknowns")
     parser.add_argument(
+        "--hostile",
+        type=float,
+        default=0.0,
+        help="share of entries with hostile text (markup, formulas, bidi controls, huge sizes) "
+        "in every free-text field",
+    )
+    parser.add_argument(
         "--user-filter",
         choices=USER_FILTERS,
         default="user",
@@ -80,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         cut_rate=args.cut_rate,
         live=args.live,
         chaos=args.chaos,
+        hostile=args.hostile,
         user_filter=args.user_filter,
         person_gaps=args.person_gaps,
         late=args.late,

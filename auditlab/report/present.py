@@ -1,7 +1,8 @@
 """Small HTML pieces a report notebook displays: notes, figures, tables, the evidence.
 
-Everything that comes from the data is HTML-escaped; timestamps are shown in
-the report's time zone.
+Everything that comes from the data is HTML-escaped, its invisible and
+direction-changing characters shown and long text cut
+(``auditlab.safety.display_text``); timestamps are shown in the report's time zone.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from auditlab._version import __version__
 from auditlab.analysis.figures import label
 from auditlab.report.digest import digest_columns
 from auditlab.report.scope import Scope
+from auditlab.safety import display_frame, display_text
 
 TABLE_CLASSES = "auditlab-table"
 MISSING = "—"
+# A cell's text is cut here: table cells do not wrap, and one long name must
+# not push the rest of its row out of sight.
+TABLE_TEXT_LIMIT = 120
 
 
 def show(fragment: str) -> None:
@@ -48,6 +53,9 @@ def table_html(
 ) -> str:
     """Return df as an HTML table (times in tz), or the ``empty`` note when it has no rows.
 
+    Text is shown through ``auditlab.safety.display_text``, cut at
+    ``TABLE_TEXT_LIMIT`` characters.
+
     >>> table_html(pd.DataFrame({"a": [1]}), empty="none").startswith("<table")
     True
     >>> table_html(pd.DataFrame({"a": []}), empty="Nothing found.")
@@ -64,7 +72,7 @@ def table_html(
         if isinstance(shown[name].dtype, pd.DatetimeTZDtype):
             shown[name] = shown[name].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
     shown.columns = _headings(shown.columns)
-    body = shown.to_html(
+    body = display_frame(shown, TABLE_TEXT_LIMIT).to_html(
         index=False, border=0, classes=TABLE_CLASSES, na_rep=MISSING, float_format="{:,.0f}".format
     )
     return body + (note(f"… and {rest:,} more rows.") if rest else "")
@@ -90,7 +98,8 @@ def scope_html(
 ) -> str:
     """Return the scope of a report as a definition table."""
     rows = {
-        "Organisation": f"{org_name or 'unknown'} ({org_id or scope.org_id})",
+        "Organisation": f"{display_text(org_name or 'unknown')} "
+        f"({display_text(org_id or scope.org_id)})",
         "Period (UTC days, inclusive)": (
             f"{scope.date_from.isoformat()} to {scope.date_to.isoformat()} ({scope.days} days)"
         ),

@@ -5,7 +5,9 @@ nbconvert's HTML exporter drops, and its maps fetch country outlines from a
 CDN. ``setup_notebook()`` fixes both for a notebook: it displays plotly.js
 once, preceded by the bundled world outlines, and makes every later figure an
 HTML fragment that uses that one copy (plus the plotly mimetype, so JupyterLab
-still draws figures natively).
+still draws figures natively). It also makes the notebook show DataFrames and
+Series with their invisible and direction-changing characters revealed
+(``auditlab.safety``), as the report's own tables do.
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ def setup_notebook() -> str:
     """Return the renderer name after making this notebook's figures export-safe.
 
     Call it in a notebook's first cell: it displays plotly.js (once for the
-    whole document) with the bundled map outlines and sets the default plotly
-    renderer to ``plotly_mimetype+auditlab``.
+    whole document) with the bundled map outlines, sets the default plotly
+    renderer to ``plotly_mimetype+auditlab`` and, in IPython, shows every
+    DataFrame and Series through ``auditlab.safety`` (:func:`show_text_safely`).
 
     >>> import contextlib, io
     >>> before = pio.renderers.default
@@ -104,5 +107,33 @@ def setup_notebook() -> str:
     warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
     pio.renderers[RENDERER_NAME] = ReportRenderer()
     pio.renderers.default = f"plotly_mimetype+{RENDERER_NAME}"
+    show_text_safely()
     display({"text/html": plotly_bootstrap_html()}, raw=True)
     return pio.renderers.default
+
+
+def show_text_safely(shell: Any = None) -> bool:
+    """Return True after making IPython show frames' text cells through ``display_text``.
+
+    A DataFrame's HTML (what JupyterLab and the exported report show) is
+    pandas' own, formatted by ``auditlab.safety.frame_html``; a Series, which
+    displays as plain text, by ``display_frame``. ``shell`` defaults to the
+    running IPython; outside IPython nothing changes and the answer is False.
+
+    >>> show_text_safely()
+    False
+    """
+    import pandas as pd
+    from IPython import get_ipython
+
+    from auditlab.safety import display_frame, frame_html
+
+    shell = shell or get_ipython()
+    if shell is None:
+        return False
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(pd.DataFrame, frame_html)
+    formatters["text/plain"].for_type(
+        pd.Series, lambda series, printer, cycle: printer.text(repr(display_frame(series)))
+    )
+    return True

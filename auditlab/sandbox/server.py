@@ -5,7 +5,8 @@ is the org's id or ``c``), Bearer auth, every filter validated, newest first,
 ``page``/``take`` with the ``pagination-*`` headers, and a per-IP
 requests-per-minute limit answering 429 with ``Retry-After``. On request it
 misbehaves: latency, 5xx answers, connections cut mid-body, entries appended
-while clients page (``live``) and unknown actions or fields (``chaos``).
+while clients page (``live``), unknown actions or fields (``chaos``) and
+hostile text in every free-text field (``hostile``).
 
 >>> with serve(days=30, seed=1) as sandbox:
 ...     sandbox.base_url.startswith("http://127.0.0.1:")
@@ -40,6 +41,7 @@ from auditlab.sandbox.chaos import add_chaos
 from auditlab.sandbox.contract import BadParameter, parse_request
 from auditlab.sandbox.entries import Entry
 from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
+from auditlab.sandbox.hostile import add_hostile
 from auditlab.sandbox.store import LogStore
 from auditlab.sandbox.undocumented import (
     DEFAULT_LATE_DELAY,
@@ -135,7 +137,9 @@ class Knobs:
     body (the Content-Length header still promises all of it). ``live``: new
     entries put at the front of the log after each page is answered.
     ``chaos``: share of entries with unknown fields, half of them also with an
-    unknown action. ``rate_limit``: requests per minute per client IP.
+    unknown action. ``hostile``: share of entries whose free-text fields hold
+    hostile text (``auditlab.sandbox.hostile``). ``rate_limit``: requests per
+    minute per client IP.
 
     What Invent leaves open (``auditlab.sandbox.undocumented``):
     ``user_filter``: which person ``user_id`` matches (``actor``, ``user`` or
@@ -151,13 +155,14 @@ class Knobs:
     cut_rate: float = 0.0
     live: int = 0
     chaos: float = 0.0
+    hostile: float = 0.0
     user_filter: str = "user"
     person_gaps: float = 0.0
     late: int = 0
     late_delay: dt.timedelta = DEFAULT_LATE_DELAY
 
     def __post_init__(self) -> None:
-        for name in ("fault_rate", "cut_rate", "chaos", "person_gaps"):
+        for name in ("fault_rate", "cut_rate", "chaos", "hostile", "person_gaps"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
@@ -201,6 +206,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._dice = random.Random(seed)
         self._live_rng = np.random.default_rng([seed, 1])
         self._chaos_rng = random.Random(f"{seed}-chaos")
+        self._hostile_rng = random.Random(f"{seed}-hostile")
         self._dice_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -216,6 +222,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             fresh = live_entries(self.org, self._live_rng, self.knobs.live, self.clock())
             if self.knobs.chaos:
                 add_chaos(fresh, self.knobs.chaos, self._chaos_rng)
+            if self.knobs.hostile:
+                add_hostile(fresh, self.knobs.hostile, self._hostile_rng, heavy=0)
             if self.knobs.person_gaps:
                 add_person_gaps(fresh, self.knobs.person_gaps, self.seed)
             self.store.append(fresh)
@@ -418,6 +426,7 @@ def serve(
     cut_rate: float = 0.0,
     live: int = 0,
     chaos: float = 0.0,
+    hostile: float = 0.0,
     user_filter: str = "user",
     person_gaps: float = 0.0,
     late: int = 0,
@@ -438,6 +447,10 @@ def serve(
     ``late_delay`` pick answers to what Invent's docs leave open (see
     ``Knobs``). ``api_key`` defaults to a random one. ``port=0`` picks a free
     port.
+    ``hostile`` (a share, e.g. 0.08) fills the free-text fields of that share
+    of entries, and of every actor's newest entry, with hostile text, the same
+    for a seed, the incidents spared; the newest such entry of the history
+    carries 5 MB of metadata (``auditlab.sandbox.hostile``).
 
     >>> import httpx
     >>> with serve(api_key="k", days=30) as sb:
@@ -448,13 +461,16 @@ def serve(
     check_loopback(host)
     knobs = Knobs(
         latency_ms=latency_ms, rate_limit=rate_limit, fault_rate=fault_rate, cut_rate=cut_rate,
-        live=live, chaos=chaos, user_filter=user_filter, person_gaps=person_gaps, late=late,
-        late_delay=late_delay,
+        live=live, chaos=chaos, hostile=hostile, user_filter=user_filter, person_gaps=person_gaps,
+        late=late, late_delay=late_delay,
     )  # fmt: skip
     if org is None:
         org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
     if chaos:
         add_chaos(org.entries, chaos, random.Random(f"{seed}-chaos-history"), keep=org.answer_key)
+    if hostile:
+        history = random.Random(f"{seed}-hostile-history")
+        add_hostile(org.entries, hostile, history, keep=org.answer_key, every_actor=True)
     shown_from = add_late_entries(org, late, seed, late_delay)
     if person_gaps:
         add_person_gaps(org.entries, person_gaps, seed, keep=org.answer_key)
