@@ -274,8 +274,7 @@ def test_each_review_rule_finds_exactly_its_cases():
     ]  # fmt: skip
     assert found["detail"].tolist() == [
         "Chen Wei (DEVELOPER) granted ADMIN to themselves",
-        "U4 acted 1 time(s) after their removal on 2026-10-10 10:00 UTC, the last on "
-        "2026-10-11 10:00 UTC",
+        "1 act(s) after their removal on 2026-10-10 10:00 UTC, the last on 2026-10-11 10:00 UTC",
         "Ana Silva transferred ownership of the org to Ben Okafor",
         "holds ADMIN; last seen 2026-10-05, 92 days before 2027-01-05",
         "U9 (role unknown) granted ADMIN to U4",

@@ -12,7 +12,7 @@ import nbformat
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from helpers import PLANTED_KEY
+from helpers import PLANTED_KEY, entry, frame
 
 from auditlab.cli import main
 from auditlab.errors import InvalidQuery
@@ -21,6 +21,7 @@ from auditlab.report import (
     Pseudonymizer,
     ReportFailed,
     Scope,
+    access_review,
     data_digest,
     export_html,
     external_references,
@@ -176,6 +177,41 @@ def test_report_command_rejects_bad_options_before_running(
     assert "--history-from: history_from (2026-09-02) is after date_from (2026-09-01)" in err
     assert "Traceback" not in err
     assert sandbox.stats.requests == served and not out.exists()
+
+
+# -- the access review section ---------------------------------------------------------------
+
+
+def test_access_review_shows_each_findings_entries_and_says_what_it_cannot_know() -> None:
+    entries = [
+        entry("2026-09-01T08:00:00Z", "member.joined", None, source="system", member="u1",
+              role="OWNER"),
+        entry("2026-09-01T08:00:01Z", "member.joined", None, source="system", member="u2",
+              role="DEVELOPER"),
+        entry("2026-09-10T03:00:00Z", "member.role_changed", "u2", member="u2", role="ADMIN",
+              metadata={"previous_role": "DEVELOPER", "new_role": "ADMIN"}),
+        entry("2026-09-11T10:00:00Z", "member.role_changed", "u1", member=None,
+              metadata={"new_role": 5}),
+        entry("2026-09-12T10:00:00Z", "assistant.updated", "u3"),
+    ]  # fmt: skip
+    scope = Scope.build(date_from="2026-09-05", date_to="2026-09-30", tz="Europe/Berlin")
+    review = access_review(frame(entries), scope)
+    assert review.evidence_shown().values.tolist() == [
+        ["grant_by_non_holder", "Ben Okafor", "2026-09-10 05:00", "member.role_changed",
+         "Ben Okafor", entries[2]["id"]],
+    ]  # fmt: skip
+    assert review.findings_shown()["entries"].tolist() == [1]
+    assert review.privileged_shown()[["name", "since", "until", "role_at_period_end"]].values.tolist() == [
+        ["Ana Silva", "2026-09-01 10:00", "still held", "OWNER"],
+        ["Ben Okafor", "2026-09-10 05:00", "still held", "ADMIN"],
+    ]  # fmt: skip
+    summary = review.summary_html()
+    assert "from 5 entries from the organisation&#x27;s first day" in summary
+    assert "The role of 1 member(s) active in the period is unknown" in summary
+    assert "1 role-bearing entry could not be read completely" in summary
+    assert list(review.tables()) == [
+        "Privileged access", "Access findings", "Access evidence", "Leavers", "Role history",
+    ]  # fmt: skip
 
 
 # -- HTML export -------------------------------------------------------------------------------

@@ -482,9 +482,8 @@ class _Review:
             leave = df.iloc[int(departure)]
             how = DEPARTURES[str(leave["action"])]
             detail = (
-                f"{leave['member_user_name']} acted {len(group)} time(s) after their {how} "
-                f"on {leave['created_at']:%Y-%m-%d %H:%M} UTC, the last on "
-                f"{group['created_at'].max():%Y-%m-%d %H:%M} UTC"
+                f"{len(group)} act(s) after their {how} on {leave['created_at']:%Y-%m-%d %H:%M} "
+                f"UTC, the last on {group['created_at'].max():%Y-%m-%d %H:%M} UTC"
             )
             role = ended.get(leave["id"])
             out.append(("activity_after_leaving", leave["member_user_id"],

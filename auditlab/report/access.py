@@ -36,6 +36,7 @@ class AccessReview:
     scope: Scope
     privileged: pd.DataFrame
     findings: pd.DataFrame
+    evidence: pd.DataFrame
     leavers: pd.DataFrame
     history: pd.DataFrame
     entries: int
@@ -51,11 +52,12 @@ class AccessReview:
         >>> from auditlab.frame import empty_frame
     >>> review = access_review(empty_frame(), Scope.build(date_to="2026-09-30"))
         >>> list(review.tables())
-        ['Privileged access', 'Access findings', 'Leavers', 'Role history']
+        ['Privileged access', 'Access findings', 'Access evidence', 'Leavers', 'Role history']
         """
         return {
             "Privileged access": self.privileged,
             "Access findings": self.findings,
+            "Access evidence": self.evidence,
             "Leavers": self.leavers,
             "Role history": self.history,
         }
@@ -90,7 +92,21 @@ class AccessReview:
         return pd.DataFrame({
             "severity": t["severity"], "rule": t["rule"], "name": t["name"], "role": t["role"],
             "at": self._times(t["at"], "not in the log"), "detail": t["detail"],
-            "evidence": t["entry_ids"],
+            "entries": t["entry_ids"].str.split(", ").map(lambda ids: len([i for i in ids if i])),
+        })  # fmt: skip
+
+    def evidence_shown(self) -> pd.DataFrame:
+        """Return ``evidence`` as the report shows it: each finding's entries, one a row.
+
+        >>> from auditlab.frame import empty_frame
+        >>> review = access_review(empty_frame(), Scope.build(date_to="2026-09-30"))
+        >>> review.evidence_shown().columns.tolist()
+        ['rule', 'name', 'at', 'action', 'actor', 'entry']
+        """
+        t = self.evidence
+        return pd.DataFrame({
+            "rule": t["rule"], "name": t["name"], "at": self._times(t["created_at"], "—"),
+            "action": t["action"], "actor": t["actor_name"], "entry": t["id"],
         })  # fmt: skip
 
     def leavers_shown(self) -> pd.DataFrame:
@@ -163,10 +179,12 @@ def access_review(
     during = access_history(history, **window)
     active = history.loc[in_window(history["created_at"], **window), "actor_id"].dropna()
     unknown = during["role"].isna() & during["member_user_id"].isin(active.unique())
+    findings = access_findings(history, quiet_days=quiet_days, **window)
     return AccessReview(
         scope=scope,
         privileged=privileged_access(history, **window),
-        findings=access_findings(history, quiet_days=quiet_days, **window),
+        findings=findings,
+        evidence=_evidence(findings, history),
         leavers=leavers(history, **window),
         history=during,
         entries=len(history),
@@ -176,3 +194,15 @@ def access_review(
         quiet_days=quiet_days,
     )
 
+
+def _evidence(findings: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per finding and entry behind it, with the entry's time, action and actor."""
+    ids = findings["entry_ids"].str.split(", ").map(lambda found: [i for i in found if i])
+    rows = findings[["rule", "member_user_id", "name"]].loc[ids.index.repeat(ids.str.len())]
+    rows = rows.assign(id=pd.array([i for row in ids for i in row], dtype="str"))
+    entries = history[["id", "created_at", "action", "actor_name"]]
+    entries = entries[entries["id"].isin(rows["id"])].drop_duplicates("id")
+    merged = rows.reset_index(drop=True).merge(
+        entries.astype({"action": "str"}), on="id", how="left"
+    )
+    return merged[["rule", "member_user_id", "name", "id", "created_at", "action", "actor_name"]]
