@@ -201,7 +201,8 @@ def test_access_review_shows_each_findings_entries_and_says_what_it_cannot_know(
          "Ben Okafor", entries[2]["id"]],
     ]  # fmt: skip
     assert review.findings_shown()["entries"].tolist() == [1]
-    assert review.privileged_shown()[["name", "since", "until", "role_at_period_end"]].values.tolist() == [
+    held = review.privileged_shown()[["name", "since", "until", "role_at_period_end"]]
+    assert held.values.tolist() == [
         ["Ana Silva", "2026-09-01 10:00", "still held", "OWNER"],
         ["Ben Okafor", "2026-09-10 05:00", "still held", "ADMIN"],
     ]  # fmt: skip
