@@ -57,6 +57,7 @@ csv.field_size_limit(sys.maxsize)  # the 5 MB metadata is one cell
 class Written:
     html: str
     notebook: Path
+    workbook: Path
 
 
 @pytest.fixture(scope="session")
@@ -95,13 +96,14 @@ def hostile_report(
     """Return the compliance report of the hostile sandbox's 30 days, written once."""
     folder = tmp_path_factory.mktemp("hostile-report")
     out, notebook = folder / "report.html", folder / "executed.ipynb"
+    workbook = folder / "report.xlsx"
     argv = [
         "report", "--base-url", hostile.base_url, "--cache-dir", str(hostile_cache),
         "--out", str(out), "--keep-notebook", str(notebook), "--no-progress",
-        "--from", FIRST_DAY.isoformat(), "--to", TODAY.isoformat(),
+        "--from", FIRST_DAY.isoformat(), "--to", TODAY.isoformat(), "--xlsx", str(workbook),
     ]  # fmt: skip
     assert main(argv) == 0
-    return Written(out.read_text("utf-8"), notebook)
+    return Written(out.read_text("utf-8"), notebook, workbook)
 
 
 def _fetch_csv(server: Any, cache: Path, out: Path, *extra: str) -> list[list[str]]:
@@ -232,6 +234,20 @@ def test_csv_export_has_no_formula_cell_and_raw_keeps_text_as_sent(
     assert [row[column] for row in raw[1:]] == hostile_frame["actor_name"].fillna("").tolist()
     escaped = [row[column] for row in safe[1:]]
     assert escaped.count("'" + LONG_NAME) == (hostile_frame["actor_name"] == LONG_NAME).sum()
+
+
+def test_workbook_stores_no_formula_and_shows_no_text_a_spreadsheet_would_run(
+    hostile_report: Written,
+) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(hostile_report.workbook)
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert [text for text in texts if _is_formula(text)] == []
+    # hostile names reached the workbook, escaped: the checks above had something to catch
+    assert any(text.startswith("'=") for text in texts)
 
 
 # -- the report, its notebook and the charts ----------------------------------------------

@@ -36,7 +36,7 @@ from auditlab.errors import FetchIncomplete, RetriesExhausted
 from auditlab.frame import empty_frame, entries_to_table, table_to_frame
 from auditlab.load import sync
 from auditlab.report import last_verification
-from auditlab.report.present import evidence_html
+from auditlab.report.present import evidence_html, provenance
 from auditlab.report.scope import Scope
 from auditlab.sandbox import generate_org, serve
 from auditlab.stamps import utc_day
@@ -205,13 +205,13 @@ def test_cache_verify_command_reports_and_records_what_it_found(
     line = "cache last verified at 2026-03-15 02:00:00 UTC: 2 ranges checked, 0 refetched"
     assert str(found) == last_verification(df) == line
     scope = Scope.build(date_from="2026-03-01", date_to="2026-03-14")
-    shown = evidence_html(scope, df=df, digest="0" * 64, base_url=late_server.base_url,
-                          loaded_at=clock(), fetched=None, pseudonymized=False,
-                          verified=line)  # fmt: skip
+    rows = provenance(scope, df=df, digest="0" * 64, base_url=late_server.base_url,
+                      loaded_at=clock(), fetched=None, verified=line)  # fmt: skip
+    shown = evidence_html(scope, rows, loaded_at=clock(), pseudonymized=False)
     assert "2 ranges checked, 0 refetched" in shown
-    never = evidence_html(scope, df=empty_frame(), digest="0" * 64, base_url="x",
-                          loaded_at=clock(), fetched=None, pseudonymized=False)  # fmt: skip
-    assert "never verified" in never
+    never = provenance(scope, df=empty_frame(), digest="0" * 64, base_url="x",
+                       loaded_at=clock(), fetched=None)  # fmt: skip
+    assert "never verified" in evidence_html(scope, never, loaded_at=clock(), pseudonymized=False)
 
 
 def test_a_range_whose_count_cannot_be_had_is_left_unchecked(

@@ -15,7 +15,7 @@ from helpers import entry, frame
 import auditlab.analysis as analysis
 from auditlab.analysis.figures import CHART_TEXT_LIMIT, chart_text
 from auditlab.errors import InvalidQuery
-from auditlab.report.present import TABLE_TEXT_LIMIT, table_html
+from auditlab.report.present import TABLE_TEXT_LIMIT, report_table
 from auditlab.report.renderer import show_text_safely
 from auditlab.safety import (
     csv_safe,
@@ -210,7 +210,7 @@ def test_chart_text_is_cut_at_the_chart_limit_and_keeps_numbers() -> None:
 
 def test_report_tables_show_controls_and_cut_long_text() -> None:
     df = pd.DataFrame({"actor_name": ["Mallory\u202egnp.exe", "<script>x</script>", "y" * 1000]})
-    html = table_html(df, empty="none")
+    html = report_table(df, empty="none")
     assert "Mallory⟨U+202E⟩gnp.exe" in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "y" * TABLE_TEXT_LIMIT + f"… [{1000 - TABLE_TEXT_LIMIT} more characters]" in html
     assert "\u202e" not in html and "<script>" not in html

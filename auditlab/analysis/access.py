@@ -11,8 +11,12 @@ functions reconstruct it:
   a period, since when, granted by whom, still privileged at its end, and
   when last active or seen;
 - ``leavers``: each removal or departure, and whether the member lost access;
-- ``access_findings``: the review's findings, one row per finding, as rules
-  (``ACCESS_RULES``) with a severity each.
+- ``access_findings``: the review's findings, one row per finding, in the
+  shape of :func:`~auditlab.analysis.findings.findings`, by the rules of the
+  rules file (:mod:`auditlab.analysis.rules`): ``grant_by_non_holder``,
+  ``grant_by_unknown_role`` and ``privileged_quiet``, which read roles, and
+  the ``after_removal`` and ``org_change`` (ownership transfers) findings,
+  reused as they are.
 
 How the log is read is in ``auditlab.analysis.roles``.
 """
@@ -20,9 +24,10 @@ How the log is read is in ``auditlab.analysis.roles``.
 from __future__ import annotations
 
 import functools
+import os
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,29 +35,34 @@ import pandas as pd
 
 from auditlab.analysis.breakdowns import actor_labels
 from auditlab.analysis.figures import COLORWAY, Labeller, Labels, make_figure
+from auditlab.analysis.findings import FINDING_COLUMNS, findings, ranked
 from auditlab.analysis.roles import (
     BEFORE_LOG,
+    PRIVILEGED_ROLES,
     READ,
     ROLE_ACTIONS,
     Interval,
     intervals,
     read_roles,
 )
-from auditlab.analysis.sensitive import DEPARTURES, PRIVILEGED_ROLES, after_leaving
+from auditlab.analysis.rules import Rules, resolve_rules
+from auditlab.analysis.sensitive import DEPARTURES, FRAME_COLUMNS, after_leaving
 from auditlab.analysis.vocabulary import TimeBound, bound, codes, in_window, plain, utc_array
-from auditlab.checks import check_whole_number
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 NOT_A_MEMBER = "not a member"
-QUIET_DAYS = 90
-SEVERITIES = ("high", "medium", "low")
-# What the review reads besides the roles' own columns (``roles.READ``).
-_ALSO_READ = (
-    "actor_email", "actor_seen_at", "member_user_name", "member_user_email",
-    "member_user_seen_at",
-)  # fmt: skip
+# What the review reads besides the roles' own columns (``roles.READ``): the findings'
+# columns (``sensitive.FRAME_COLUMNS``) and seen_at.
+_ALSO_READ = (*FRAME_COLUMNS, "actor_seen_at", "member_user_name", "member_user_email",
+              "member_user_seen_at")  # fmt: skip
+# The findings of other rules an access review shows: activity after leaving, and the
+# ownership transfers among the organisation's changes.
+REUSED_RULES = ("after_removal", "org_change")
+TRANSFER = "org.transferred"
+# The findings' columns the rules file gives (``findings.ranked`` adds them).
+SHAPED = ("severity", "title", "country", "ip")
 
 ACCESS_COLUMNS = (
     "member_user_id", "member_id", "name", "email", "sub_org_id", "role", "from", "to", "began",
@@ -68,36 +78,7 @@ LEAVER_COLUMNS = (
     "id", "at", "action", "member_user_id", "name", "email", "by_id", "by_name", "role",
     "privileged", "later_events", "last_event", "lost_access",
 )  # fmt: skip
-FINDING_COLUMNS = (
-    "rule", "severity", "member_user_id", "name", "role", "at", "detail", "entry_ids",
-)  # fmt: skip
 
-
-@dataclass(frozen=True)
-class AccessRule:
-    """One finding of the access review: its name, severity and what it means."""
-
-    name: str
-    severity: str
-    meaning: str
-
-
-# The review's rules. Their one setting is ``quiet_days`` of ``access_findings``;
-# the activity rule is the sensitive-event rule ``after_leaving``, reused.
-ACCESS_RULES: dict[str, AccessRule] = {
-    rule.name: rule
-    for rule in (
-        AccessRule("grant_by_non_holder", "high",
-                   "privilege granted by someone who did not hold it at the time"),
-        AccessRule("activity_after_leaving", "high",
-                   "a member removed or departed acted afterwards: they did not lose access"),
-        AccessRule("ownership_transferred", "medium", "ownership of the org transferred"),
-        AccessRule("privileged_quiet", "medium",
-                   "privileged at the end of the period and not seen for quiet_days days"),
-        AccessRule("grant_by_unknown_role", "low",
-                   "privilege granted by someone whose own role at the time the log does not show"),
-    )
-}  # fmt: skip
 
 def access_history(
     df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None,
@@ -168,27 +149,30 @@ def leavers(
 
 def access_findings(
     df: pd.DataFrame, *, since: TimeBound = None, until: TimeBound = None,
-    history_from: TimeBound = None, quiet_days: int = QUIET_DAYS,
+    history_from: TimeBound = None, rules: Rules | str | os.PathLike[str] | None = None,
+    tz: str = "UTC", quiet_days: int | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """Return the access review's findings in ``[since, until]``, most severe first.
+    """Return the access review's findings in ``[since, until]``, ranked as ``findings`` ranks.
 
-    One row per finding of a rule of ``ACCESS_RULES``: ``rule``,
-    ``severity``, the member it is about, their ``role``, when (``at``), a
-    sentence (``detail``) and the entries that show it (``entry_ids``,
-    comma-separated). The rules: a privileged role granted in the period by
-    someone who did not hold it then (or whose role the log does not show);
-    activity after the member's own removal or departure (the sensitive-event
-    rule); each ownership transfer; and anyone privileged at the period's end
-    whose latest activity or ``seen_at`` is ``quiet_days`` or more before it
-    (or who is not seen at all in at least that much loaded history).
-    Columns: ``FINDING_COLUMNS``.
+    Columns: :data:`~auditlab.analysis.findings.FINDING_COLUMNS`. The rules
+    (from ``rules``: a ``Rules``, a rules file, or None for the shipped ones):
+    ``grant_by_non_holder``, ADMIN or OWNER granted in the period by someone
+    who did not hold it then (the actor is who granted it, the detail names
+    whom); ``grant_by_unknown_role``, the same by someone whose role then the
+    log does not show; ``privileged_quiet``, a member privileged at the
+    period's end whose latest activity or ``seen_at`` is ``quiet_days`` (the
+    rule's setting, replaced when given) or more before it, or who is not
+    seen in at least that much loaded history. Then the findings of
+    ``after_removal`` and the ownership transfers of ``org_change``, as
+    :func:`~auditlab.analysis.findings.findings` makes them. Roles are read
+    from all of ``df`` (from ``history_from``), so give it the history.
 
     >>> from auditlab.frame import empty_frame
     >>> access_findings(empty_frame()).columns.tolist()[:3]
-    ['rule', 'severity', 'member_user_id']
+    ['rule', 'severity', 'title']
     """
-    check_whole_number("quiet_days", quiet_days, "days without being seen that are too many")
-    return _Review(df, history_from).findings(since, until, quiet_days)
+    chosen = resolve_rules(rules).with_settings("privileged_quiet", quiet_days=quiet_days)
+    return _Review(df, history_from).findings(chosen, since, until, tz)
 
 
 def access_history_chart(
@@ -435,113 +419,81 @@ class _Review:
         )
         return table.sort_values(["at", "id"], ignore_index=True)
 
-    def findings(self, since: TimeBound, until: TimeBound, quiet_days: int) -> pd.DataFrame:
-        found = [
-            *self._grants(since, until),
-            *self._after_leaving(since, until),
-            *self._transfers(since, until),
-            *self._quiet(since, until, quiet_days),
-        ]
-        table = pd.DataFrame(found, columns=list(FINDING_COLUMNS))
-        table = table.astype({c: "str" for c in FINDING_COLUMNS if c != "at"})
-        table["at"] = table["at"].astype("datetime64[us, UTC]")
-        rank = table["severity"].map({s: n for n, s in enumerate(SEVERITIES)})
-        return (
-            table.assign(rank=rank)
-            .sort_values(["rank", "at", "rule", "member_user_id"], na_position="last")
-            .drop(columns="rank")
-            .reset_index(drop=True)
-        )
+    def findings(
+        self, rules: Rules, since: TimeBound, until: TimeBound, tz: str
+    ) -> pd.DataFrame:
+        parts = [*self._grants(rules, since, until), *self._quiet(rules, since, until)]
+        reused = [rule_id for rule_id in REUSED_RULES if rule_id in rules]
+        shared = findings(
+            self.df, rules=replace(rules, rules={r: rules[r] for r in reused}), tz=tz,
+            since=since, until=until,
+        )  # fmt: skip
+        shared = shared[(shared["rule"] != "org_change") | (shared["action"] == TRANSFER)]
+        own = pd.DataFrame(parts, columns=[c for c in FINDING_COLUMNS if c not in SHAPED])
+        return ranked([own, shared.drop(columns=["severity", "title"])], rules)
 
-    def _grants(self, since: TimeBound, until: TimeBound) -> list[tuple[Any, ...]]:
-        history = _within(self.history, "from", since, until)
+    def _grants(self, rules: Rules, since: TimeBound, until: TimeBound) -> list[tuple]:
+        wanted = {"grant_by_non_holder", "grant_by_unknown_role"} & set(rules.rules)
+        history = self.history
         grants = history[history["role"].isin(PRIVILEGED_ROLES) & history["granted_by_id"].notna()]
+        actions = dict(zip(self.members["id"], plain(self.members["action"]), strict=True))
         out = []
-        for member, name, role, at, by, by_name, by_role, grant_id, from_id in zip(
+        for member, name, role, by, by_name, by_role, grant_id, from_id in zip(
             *(grants[c].astype(object).where(grants[c].notna(), None) for c in (
-                "member_user_id", "name", "role", "from", "granted_by_id", "granted_by_name",
+                "member_user_id", "name", "role", "granted_by_id", "granted_by_name",
                 "granted_by_role", "granted_id", "from_id")),
             strict=True,
         ):  # fmt: skip
             if by_role in (("OWNER",) if role == "OWNER" else PRIVILEGED_ROLES):
                 continue
+            rule = "grant_by_non_holder" if by_role else "grant_by_unknown_role"
+            at = self.at[grant_id]
+            if rule not in wanted or not _inside(at, since, until):
+                continue
             whom = "themselves" if by == member else name
             detail = f"{by_name} ({by_role or 'role unknown'}) granted {role} to {whom}"
-            rule = "grant_by_non_holder" if by_role else "grant_by_unknown_role"
-            out.append(_row(rule, member, name, role, at, detail, [grant_id, from_id]))
+            ids = tuple(dict.fromkeys((grant_id, from_id)))
+            out.append((rule, at, at, by, by_name, actions.get(grant_id), detail, ids))
         return out
 
-    def _after_leaving(self, since: TimeBound, until: TimeBound) -> list[tuple[Any, ...]]:
-        df, departed = self.df, self.departed
-        flagged = departed >= 0
-        later = df.loc[flagged, ["id", "created_at"]].assign(departure=departed[flagged])
-        later = _within(later, "created_at", since, until).sort_values(["created_at", "id"])
-        out = []
-        ended = {i.end_id: i.role for i in self.intervals}
-        for departure, group in later.groupby("departure", sort=True):
-            leave = df.iloc[int(departure)]
-            how = DEPARTURES[str(leave["action"])]
-            detail = (
-                f"{len(group)} act(s) after their {how} on {leave['created_at']:%Y-%m-%d %H:%M} "
-                f"UTC, the last on {group['created_at'].max():%Y-%m-%d %H:%M} UTC"
-            )
-            role = ended.get(leave["id"])
-            out.append(("activity_after_leaving", leave["member_user_id"],
-                        leave["member_user_name"], role, group["created_at"].min(), detail,
-                        [leave["id"], *group["id"]]))  # fmt: skip
-        return [_row(*f) for f in out]
-
-    def _transfers(self, since: TimeBound, until: TimeBound) -> list[tuple[Any, ...]]:
-        out = []
-        window = in_window(pd.Series([r.at for r in self.readings], dtype="datetime64[us, UTC]"),
-                           since, until).tolist()  # fmt: skip
-        for r, inside in zip(self.readings, window, strict=True):
-            if r.action != "org.transferred" or r.after != "OWNER" or not inside:
-                continue
-            name = self.history.loc[self.history["member_user_id"] == r.member, "name"]
-            heir = name.iloc[0] if len(name) else r.member
-            detail = f"{r.actor_name or 'someone'} transferred ownership of the org to {heir}"
-            out.append(_row("ownership_transferred", r.member, heir, "OWNER", r.at, detail,
-                            [r.id]))  # fmt: skip
-        return out
-
-    def _quiet(self, since: TimeBound, until: TimeBound, days: int) -> list[tuple[Any, ...]]:
+    def _quiet(self, rules: Rules, since: TimeBound, until: TimeBound) -> list[tuple]:
         end = self.end_of(until)
-        if end is None:
+        if "privileged_quiet" not in rules or end is None:
             return []
+        limit = pd.Timedelta(days=rules["privileged_quiet"].settings["quiet_days"])
         table = self.privileged(since, until)
         table = table[table["privileged_at_end"].fillna(False).astype(bool)]
-        limit = pd.Timedelta(days=days)
-        out = []
         activity = _activity(self.df, end)
-        for row in table.drop_duplicates("member_user_id", keep="last").itertuples(index=False):
+        out = []
+        for _, row in table.drop_duplicates("member_user_id", keep="last").iterrows():
             last = max((t for t in (row.last_activity, row.last_seen) if not pd.isna(t)),
                        default=None)  # fmt: skip
             if last is None:
-                since_log = end - self.log_start if self.log_start is not None else None
-                if since_log is None or since_log < limit:
+                unseen = end - self.log_start
+                if unseen < limit:
                     continue
-                detail = (f"holds {row.role_at_end} and is not seen in the {since_log.days} "
-                          "days of loaded history")  # fmt: skip
+                detail = f"holds {row.role_at_end}; not seen in {unseen.days} days of history"
             elif end - last >= limit:
                 detail = (f"holds {row.role_at_end}; last seen {last:%Y-%m-%d}, "
                           f"{(end - last).days} days before {end:%Y-%m-%d}")  # fmt: skip
             else:
                 continue
-            ids = [row.from_id] if not pd.isna(row.from_id) else []
+            # The evidence, oldest first: the entry that made them privileged, their latest act.
+            shown = [(row.from_id, row["from"])] if not pd.isna(row.from_id) else []
             if row.member_user_id in activity.index:
-                ids.append(activity.loc[row.member_user_id, "last_activity_id"])
-            out.append(_row("privileged_quiet", row.member_user_id, row.name, row.role_at_end,
-                            last, detail, ids))  # fmt: skip
+                latest = activity.loc[row.member_user_id]
+                shown.append((latest["last_activity_id"], latest["last_activity"]))
+            shown.sort(key=lambda pair: pair[1])
+            times = [at for _, at in shown] or [self.log_start]
+            ids = tuple(dict.fromkeys(entry_id for entry_id, _ in shown))
+            out.append(("privileged_quiet", min(times), max(times), row.member_user_id,
+                        row.name, None, detail, ids))  # fmt: skip
         return out
 
-
-def _row(
-    rule: str, member: Any, name: Any, role: Any, at: Any, detail: str, ids: Iterable[Any]
-) -> tuple[Any, ...]:
-    """Return one finding as a row of ``FINDING_COLUMNS``."""
-    shown = ", ".join(str(i) for i in dict.fromkeys(ids) if not pd.isna(i))
-    return (rule, ACCESS_RULES[rule].severity, member, name, role, at, detail, shown)
+    @functools.cached_property
+    def at(self) -> dict[str, pd.Timestamp]:
+        """Return entry id -> time, for the role-bearing entries."""
+        return dict(zip(self.members["id"], self.members["created_at"], strict=True))
 
 
 def _stretches(privileged: pd.DataFrame) -> pd.DataFrame:
@@ -572,6 +524,11 @@ def _stretches(privileged: pd.DataFrame) -> pd.DataFrame:
 def _stamps(values: Iterable[Any]) -> pd.Series:
     """Return times (None or NaT: missing) as a UTC datetime Series indexed from 0."""
     return pd.Series(list(values), dtype="datetime64[us, UTC]")
+
+
+def _inside(at: pd.Timestamp, since: TimeBound, until: TimeBound) -> bool:
+    """Return whether ``at`` falls in ``[since, until]``."""
+    return bool(in_window(pd.Series([at], dtype="datetime64[us, UTC]"), since, until).iloc[0])
 
 
 def _within(table: pd.DataFrame, column: str, since: TimeBound, until: TimeBound) -> pd.DataFrame:

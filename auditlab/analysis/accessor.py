@@ -75,6 +75,7 @@ class AuditAccessor:
     sensitive_events = _method(analysis.sensitive_events)
     travel_anomalies = _method(analysis.travel_anomalies)
     new_countries = _method(analysis.new_countries)
+    findings = _method(analysis.findings)
     role_entries = _method(analysis.role_entries)
     access_history = _method(analysis.access_history)
     access_history_chart = _method(analysis.access_history_chart)

@@ -56,6 +56,12 @@ LABELS: dict[str, str] = {
     "distance_km": "Distance (km)",
 }
 
+# A chart whose categories run down the y axis gives each this many pixels (when the
+# caller sets no height), so every label has room; never less than DEFAULT_HEIGHT.
+ROW_PIXELS = 24
+DEFAULT_HEIGHT = 450
+CHROME_PIXELS = 170  # title, x axis and margins around the rows
+
 # The keywords every chart takes, with their defaults; make_figure reads them.
 SHARED: dict[str, Any] = {
     "since": None, "until": None, "tz": "UTC", "title": None, "labels": None, "template": None,
@@ -176,6 +182,7 @@ def make_figure(
     x: str | None = None,
     y: str | None = None,
     legend: str | None = None,
+    labelled: Mapping[str, int] | None = None,
     **layout: Any,
 ) -> go.Figure:
     """Return the themed, labelled figure of ``traces(table, name)``, or "no events".
@@ -187,9 +194,13 @@ def make_figure(
     ``template`` (a plotly template; default auditlab's theme), ``width`` and
     ``height`` (pixels). ``traces`` turns the table into plotly trace dicts,
     naming columns with ``name`` (:func:`label` with ``labels``); ``x``, ``y``
-    and ``legend`` name the columns on the axes and in the legend. The rest
-    is plotly layout. Text from the data in the traces (``TEXT_KEYS``) and in
-    the axes' category lists goes through :func:`chart_text`.
+    and ``legend`` name the columns on the axes and in the legend.
+    ``labelled`` maps a category axis (``"x"`` or ``"y"``) to how many
+    categories it shows: every one gets its label (plotly otherwise skips
+    labels that would crowd), and a ``"y"`` axis gets ``ROW_PIXELS`` per
+    category unless ``height`` is given. The rest is plotly layout. Text from
+    the data in the traces (``TEXT_KEYS``) and in the axes' category lists
+    goes through :func:`chart_text`.
 
     >>> table = pd.DataFrame({"action": ["a", "b"], "events": [3, 1]})
     >>> bars = lambda t, name: [{"type": "bar", "x": t["action"], "y": t["events"]}]
@@ -234,4 +245,9 @@ def make_figure(
         legend_title_text=name(legend),
         **layout,
     )
+    for axis, count in (labelled or {}).items():
+        figure.update_layout({f"{axis}axis": {"tickmode": "linear", "tick0": 0, "dtick": 1,
+                                              "automargin": True}})  # fmt: skip
+        if axis == "y" and chosen["height"] is None:
+            figure.update_layout(height=max(DEFAULT_HEIGHT, ROW_PIXELS * count + CHROME_PIXELS))
     return figure

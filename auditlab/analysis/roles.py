@@ -65,6 +65,8 @@ ROLE_ACTIONS: dict[str, str] = {
 }
 # How an interval held since before the first entry of the loaded log began.
 BEFORE_LOG = "before the log"
+# The roles that hold power over the org.
+PRIVILEGED_ROLES = ("ADMIN", "OWNER")
 ROLE_ENTRY_COLUMNS = (
     "id", "created_at", "action", "member_user_id", "sub_org_id", "effect", "role_before",
     "role_after", "actor_id", "actor_name", "unread",

@@ -22,6 +22,8 @@ import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 from plotly.offline import get_plotlyjs
 
+from auditlab.tables import datatables_html
+
 RENDERER_NAME = "auditlab"
 # The outline names plotly.js asks for; world_110m serves every world map.
 TOPOJSON_NAMES: tuple[str, ...] = ("world_110m",)
@@ -87,7 +89,8 @@ def setup_notebook() -> str:
     """Return the renderer name after making this notebook's figures export-safe.
 
     Call it in a notebook's first cell: it displays plotly.js (once for the
-    whole document) with the bundled map outlines, sets the default plotly
+    whole document) with the bundled map outlines and the DataTables bundle
+    that long tables use (:mod:`auditlab.tables`), sets the default plotly
     renderer to ``plotly_mimetype+auditlab`` and, in IPython, shows every
     DataFrame and Series through ``auditlab.safety`` (:func:`show_text_safely`).
 
@@ -108,7 +111,7 @@ def setup_notebook() -> str:
     pio.renderers[RENDERER_NAME] = ReportRenderer()
     pio.renderers.default = f"plotly_mimetype+{RENDERER_NAME}"
     show_text_safely()
-    display({"text/html": plotly_bootstrap_html()}, raw=True)
+    display({"text/html": plotly_bootstrap_html() + datatables_html()}, raw=True)
     return pio.renderers.default
 
 
