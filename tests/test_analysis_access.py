@@ -261,6 +261,7 @@ def test_each_review_rule_finds_exactly_its_cases():
     found = analysis.access_findings(df, since="2026-10-01", until="2027-01-05")
     transfer, escalation, grant, after = (entries[n] for n in (2, 5, 6, 8))
     columns = ("rule", "severity", "actor_id", "first", "action", "entry_ids", "detail")
+    assert found["actor_name"].tolist() == ["Ana Silva", "U4", "Chen Wei", "Chen Wei", "U9"]
     assert intervals(found, *columns) == [
         ("org_change", "high", "u1", stamp(transfer["created_at"]), "org.transferred",
          (transfer["id"],), "organisation transferred"),

@@ -466,28 +466,29 @@ class _Review:
         activity = _activity(self.df, end)
         out = []
         for _, row in table.drop_duplicates("member_user_id", keep="last").iterrows():
-            last = max((t for t in (row.last_activity, row.last_seen) if not pd.isna(t)),
+            last = max((t for t in (row["last_activity"], row["last_seen"]) if not pd.isna(t)),
                        default=None)  # fmt: skip
+            held = row["role_at_end"]
             if last is None:
                 unseen = end - self.log_start
                 if unseen < limit:
                     continue
-                detail = f"holds {row.role_at_end}; not seen in {unseen.days} days of history"
+                detail = f"holds {held}; not seen in {unseen.days} days of history"
             elif end - last >= limit:
-                detail = (f"holds {row.role_at_end}; last seen {last:%Y-%m-%d}, "
+                detail = (f"holds {held}; last seen {last:%Y-%m-%d}, "
                           f"{(end - last).days} days before {end:%Y-%m-%d}")  # fmt: skip
             else:
                 continue
             # The evidence, oldest first: the entry that made them privileged, their latest act.
-            shown = [(row.from_id, row["from"])] if not pd.isna(row.from_id) else []
-            if row.member_user_id in activity.index:
-                latest = activity.loc[row.member_user_id]
+            shown = [(row["from_id"], row["from"])] if not pd.isna(row["from_id"]) else []
+            if row["member_user_id"] in activity.index:
+                latest = activity.loc[row["member_user_id"]]
                 shown.append((latest["last_activity_id"], latest["last_activity"]))
             shown.sort(key=lambda pair: pair[1])
             times = [at for _, at in shown] or [self.log_start]
             ids = tuple(dict.fromkeys(entry_id for entry_id, _ in shown))
-            out.append(("privileged_quiet", min(times), max(times), row.member_user_id,
-                        row.name, None, detail, ids))  # fmt: skip
+            out.append(("privileged_quiet", min(times), max(times), row["member_user_id"],
+                        row["name"], None, detail, ids))  # fmt: skip
         return out
 
     @functools.cached_property
