@@ -66,8 +66,10 @@ def findings(
             "entry_ids": [(i,) for i in rows["id"]],
         })  # fmt: skip
         parts.append(part)
-    parts.append(_travel(events, chosen, since, until))
-    parts.append(_arrivals(events, chosen, since, until))
+    if "impossible_travel" in chosen:
+        parts.append(_travel(events, chosen, since, until))
+    if "new_country" in chosen:
+        parts.append(_arrivals(events, chosen, since, until))
     return ranked(parts, chosen)
 
 
