@@ -175,7 +175,7 @@ def _unix_now(date: str | None) -> float:
 
 
 class RateLimiter:
-    """Return a limiter pacing requests evenly, never above ``limit`` per ``window`` seconds.
+    """A limiter pacing requests evenly, never above ``limit`` per ``window`` seconds.
 
     Thread-safe; ``clock`` and ``sleep`` are injectable so tests never wait.
     ``decrease``, ``sharp_decrease`` and ``recovery`` tune how it learns (see

@@ -43,7 +43,7 @@ DEFAULT_BURST = 10
 
 @dataclass(frozen=True)
 class Verdict:
-    """Return what the limit says about one request: passed or not, and the budget left.
+    """What the limit says about one request: passed or not, and the budget left.
 
     ``remaining`` is how many more requests would pass right now; ``reset`` is
     how many seconds until that number next grows (0 when the budget is
@@ -175,7 +175,7 @@ class _Competitor:
 
 
 class ServerLimit:
-    """Return a per-IP request limit counted as ``algorithm``: the server side of a 429.
+    """A per-IP request limit counted as ``algorithm``: the server side of a 429.
 
     ``limit`` requests per ``window_s`` seconds (a minute by default);
     ``burst`` is the token bucket's capacity; ``competing`` requests per
