@@ -398,3 +398,16 @@ def test_rate_limit_headers_teach_the_limiter_the_servers_limit() -> None:
     client = client_for(Script(answer), [])
     client.fetch_page(Query.build("org_acme"), 1)
     assert client.limiter.ceiling == 100 and client.limiter.limit == 500
+
+
+def test_a_sleep_that_does_not_wait_still_gives_up_on_time_asked_for() -> None:
+    policy = RetryPolicy(give_up_after=100, sleep=lambda seconds: None)
+    calls: list[int] = []
+
+    def attempt() -> None:
+        calls.append(1)
+        raise Transient("HTTP 429", status=429, retry_after=30.0)
+
+    with pytest.raises(RetriesExhausted, match="made no progress"):
+        policy.call(attempt, what="GET page 1")
+    assert len(calls) == 4

@@ -134,13 +134,17 @@ class RetryPolicy:
         ``what`` names the request in log lines and the final error; it must
         not contain secrets. ``progress()`` returns the ``clock`` time of the
         caller's latest success (any request's); the deadline counts from
-        the later of that and this call's start.
+        the later of that and this call's start. Time passes on ``clock`` or
+        by the waits asked of ``sleep`` since the last progress, whichever is
+        more, so a ``sleep`` that does not wait cannot retry forever.
 
         >>> RetryPolicy().call(lambda: 42, what="the answer")
         42
         """
         start = self.clock()
         faults = throttles = 0
+        seen = progress() if progress is not None else None
+        waited = 0.0  # waits asked for since the last progress seen
         while True:
             try:
                 return attempt()
@@ -165,8 +169,10 @@ class RetryPolicy:
                         f"{wait:.0f} s, longer than retry_after_max ({self.retry_after_max:.0f} s)",
                         status_code=failure.status,
                     ) from None
-                since = max(start, progress() if progress is not None else start)
-                if self.clock() + wait - since > self.give_up_after:
+                if progress is not None and progress() != seen:
+                    seen, waited = progress(), 0.0
+                since = max(start, seen if seen is not None else start)
+                if max(self.clock() - since, waited) + wait > self.give_up_after:
                     raise RetriesExhausted(
                         f"{what} made no progress for give_up_after ({self.give_up_after:.0f} s), "
                         f"last with {failure.reason}",
@@ -190,6 +196,7 @@ class RetryPolicy:
                         self.max_attempts - 1,
                         wait,
                     )
+                waited += wait
                 self.sleep(wait)
 
 
