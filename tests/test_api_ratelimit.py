@@ -55,6 +55,14 @@ def test_a_request_a_little_late_keeps_the_schedule() -> None:
     assert [send(limiter, time) for _ in range(2)] == [40.0, 60.0]
 
 
+def test_a_late_schedule_catches_up_at_most_three_back_to_back() -> None:
+    time = FakeTime()
+    limiter = make_limiter(8, time)  # one every 7.5 s
+    send(limiter, time)
+    time.advance_to(20.0)  # the slots at 7.5 and 15 were missed
+    assert [send(limiter, time) for _ in range(4)] == [20.0, 20.0, 22.5, 30.0]
+
+
 def test_after_idle_time_no_credit_is_saved_up() -> None:
     time = FakeTime()
     limiter = make_limiter(2, time)

@@ -17,10 +17,10 @@ answers 429.
 
 Evenly paced. Requests leave one every ``window * (1 + slack) / rate``
 seconds, never in bursts: a token bucket with a small burst refuses a burst
-that a minute's budget would allow. A request that leaves up to half an
-interval late keeps the schedule (the next one is that much sooner); one
-later than that, or after idle time, starts a new schedule: no credit is
-saved up.
+that a minute's budget would allow. A request that leaves up to two
+intervals late (a thread woke late on a busy machine) keeps the schedule, so
+the next ones catch up, at most three back to back; one later than that, or
+after idle time, starts a new schedule: no credit is saved up.
 
 Learning the rate: AIMD, the rule TCP uses to share a link it cannot see.
 ``rate`` (requests per window) starts at the ceiling. A 429 sets it to the
@@ -55,7 +55,8 @@ well below the grant against the sandbox's token bucket.) When this process
 spent it, the slots above already pace it.
 
 Invent counts per IP, so ``shared_limiter`` gives every client of a process
-that talks to one base URL the same limiter.
+that talks to one base URL, whatever org it asks for, the same limiter (one
+per ``rate_limit``, the ceiling each caller chose).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ SLACK = 0.01
 DECREASE = 0.9
 SHARP_DECREASE = 0.6
 RECOVERY = 0.02
+# How many intervals late a request may leave and still keep the schedule.
+CATCH_UP = 2
 # Waits shorter than this are routine pacing and logged at DEBUG; longer ones at INFO.
 NOTABLE_WAIT = 1.0
 # A reset header larger than this is a moment (Unix time), not a number of seconds.
@@ -259,7 +262,7 @@ class RateLimiter:
                     wait = self._next_send - now
                 elif self._in_flight + len(self._expiries) < self.ceiling:
                     interval = self._interval()
-                    if now - self._next_send > interval / 2:
+                    if now - self._next_send > CATCH_UP * interval:
                         self._next_send = now  # idle, or far behind: no credit saved up
                     self._next_send += interval
                     self._last_sent = now
