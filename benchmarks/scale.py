@@ -251,8 +251,7 @@ def sub_orgs_together(per_minute: int = 120, days: int = 30, wait: float = 61.0)
     figure.notes += [
         f"Sandbox of a parent and 5 sub-orgs ({days} days each), limit {per_minute} "
         "requests/min (sandbox and client), 20 ms latency; each side starts with an empty "
-        "server window and an empty cache. A sliding one-minute window lets the first "
-        "minute's requests go at once, so a run of a few minutes reads above the limit.",
+        "server window and an empty cache.",
         f"Target (issue 16): together cost no more requests than one by one "
         f"({'met' if fewer else 'MISSED'}) and run at the shared limit (0 429s: "
         f"{'met' if together[3] == 0 else 'MISSED'}).",

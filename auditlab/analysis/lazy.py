@@ -206,22 +206,28 @@ def local_time_counts(
 
 
 def sensitive_rows(
-    data: Any, wanted: Sequence[str], watched: Iterable[str], rhythm_actions: Iterable[str], tz: str
+    data: Any,
+    wanted: Sequence[str],
+    watched: Iterable[str],
+    rhythm_actions: Iterable[str],
+    tz: str,
+    departures: Iterable[str] = ("member.removed", "member.left"),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the events any sensitive rule can flag, and each administrator's rhythm.
 
     The events are those whose action is ``watched`` or ends in ``.deleted``,
-    and every event of an actor some ``member.removed`` names, newest first,
-    with the ``wanted`` columns. The rhythm counts, for each (``org_id``,
+    and every event of an actor some of the ``departures`` names as its
+    member, newest first, with the ``wanted`` columns. The rhythm counts, for each (``org_id``,
     ``actor_id``) who did one of ``rhythm_actions``, all their events per
     15 minutes of the day in tz (bin 0..95 as columns; an event without a
     time counts at 0).
     """
     actions = ", ".join(text(action) for action in sorted(watched))
+    left = ", ".join(text(action) for action in sorted(departures))
     rows = run(data, f"""
         SELECT {', '.join(name(column) for column in wanted)} FROM {LOGS}
         WHERE action IN ({actions}) OR action LIKE '%.deleted'
-           OR actor_id IN (SELECT member_user_id FROM {LOGS} WHERE action = 'member.removed')
+           OR actor_id IN (SELECT member_user_id FROM {LOGS} WHERE action IN ({left}))
         ORDER BY created_at DESC, id DESC""")  # fmt: skip
     if not rhythm_actions:
         return rows, pd.DataFrame()
