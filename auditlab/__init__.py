@@ -34,6 +34,7 @@ _LAZY: dict[str, str] = {
     "expand_metadata": "auditlab.frame",
     "SCHEMA": "auditlab.frame.schema",
     "ACTIONS": "auditlab.actions",
+    "explore": "auditlab.explorer",
 }
 
 
@@ -61,5 +62,6 @@ __all__ = [
     "RetriesExhausted",
     "__version__",
     "expand_metadata",
+    "explore",
     "load_audit_logs",
 ]

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
 import auditlab.analysis as analysis
 from auditlab.analysis.renamed import RENAMED, deprecated
+
+if TYPE_CHECKING:
+    from auditlab.explorer import Explorer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,6 +77,16 @@ class AuditAccessor:
     sensitive_events = _method(analysis.sensitive_events)
     travel_anomalies = _method(analysis.travel_anomalies)
     new_countries = _method(analysis.new_countries)
+
+    def explore(self) -> Explorer:
+        """Return the interactive explorer over this frame (see ``auditlab.explore``).
+
+        It loads on first use: the explorer imports this package, and widgets
+        are needed only here.
+        """
+        from auditlab.explorer import explore
+
+        return explore(self._df)
 
     def __getattr__(self, name: str) -> Any:
         """Return the method an old name stands for, warning that the name is deprecated."""
