@@ -18,7 +18,16 @@ from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
-from helpers import PLANTED_KEY, TODAY, assert_key_absent, days_before, files_containing_key
+from helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PLANTED_KEY,
+    TODAY,
+    assert_key_absent,
+    days_before,
+    files_containing_key,
+)
 
 import auditlab
 from auditlab.cli import main
@@ -27,16 +36,6 @@ from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIGURES_IN_REPORT = 6  # timeline, users, actions, heatmap, country map, IPs
 
 
