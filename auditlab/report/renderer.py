@@ -72,16 +72,13 @@ def map_outlines_html() -> str:
 
     plotly.js looks up ``window.PlotlyGeoAssets.topojson[name]`` before it
     fetches outlines from its CDN, so the assets must exist before any map is
-    drawn. The script keeps an object plotly.js made already and adds to it.
+    drawn.
 
-    >>> map_outlines_html().startswith("<script>window.PlotlyGeoAssets = ")
+    >>> map_outlines_html().startswith("<script>window.PlotlyGeoAssets = {topojson: ")
     True
     """
     assets = ",".join(f"{json.dumps(name)}:{topojson(name)}" for name in TOPOJSON_NAMES)
-    return (
-        "<script>window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}}; "
-        f"Object.assign(window.PlotlyGeoAssets.topojson, {{{assets}}});</script>"
-    )
+    return f"<script>window.PlotlyGeoAssets = {{topojson: {{{assets}}}}};</script>"
 
 
 def plotly_bootstrap_html() -> str:
