@@ -15,12 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The browser test opens the report in Debian's Chromium; install it once.
+# The browser test opens the report in Debian's Chromium, and the PDF test renders the
+# printed pages with poppler's pdftoppm; install both once.
 browser:
-	@test -x $(CHROMIUM) || { \
-	  echo "Installing Debian's chromium for the browser test (apt-get)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || { echo "Could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
+	@test -x $(CHROMIUM) && command -v pdftoppm >/dev/null || { \
+	  echo "Installing Debian's chromium and poppler-utils for the browser tests (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    poppler-utils >/dev/null) \
+	  || { echo "Could not install them: run 'apt-get install chromium poppler-utils' as root" >&2; \
+	       exit 1; }; }
 
 demo: $(STAMP)
 	$(BIN)/auditlab demo

@@ -35,6 +35,7 @@ _LAZY: dict[str, str] = {
     "SCHEMA": "auditlab.frame.schema",
     "ACTIONS": "auditlab.actions",
     "explore": "auditlab.explorer",
+    "to_csv": "auditlab.safety",
 }
 
 
@@ -64,4 +65,5 @@ __all__ = [
     "expand_metadata",
     "explore",
     "load_audit_logs",
+    "to_csv",
 ]

@@ -17,3 +17,5 @@ BASE_URL_VARIABLE = "INVENT_BASE_URL"
 CACHE_DIR_VARIABLE = "AUDITLAB_CACHE_DIR"
 # The secret of the report's keyed pseudonyms.
 PSEUDONYM_KEY_VARIABLE = "AUDITLAB_PSEUDONYM_KEY"
+# The Chromium (or Chrome) executable that prints a report to PDF.
+CHROMIUM_VARIABLE = "AUDITLAB_CHROMIUM"

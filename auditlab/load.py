@@ -7,18 +7,26 @@ How a call runs:
 2. The org is resolved to its real id (one request, the first time a key asks
    for it), so the cache is never keyed by the literal ``c``.
 3. ``date_to`` is clipped to today (UTC). Without ``date_from``, the first day
-   holding an entry is found once (two one-entry requests), recorded, and the
-   range starts there; nothing before it exists, so it is never asked again.
-4. Each past day is answered from the cache when the unfiltered tree or this
-   filter's tree holds it complete; the missing past days are fetched as
-   contiguous runs, one query each (a month at most), pages concurrently;
-   today is fetched on its own with live reconciliation, every time.
-5. Each run is built straight from its raw pages and written day by day, in
+   holding an entry is found once (two one-entry requests, while the newest
+   month is already on the wire), recorded, and the range starts there;
+   nothing before it exists, so it is never asked again.
+4. With ``verify=True``, each cached range of those days is checked with one
+   request and fetched again if the server's count moved (``auditlab.verify``).
+5. Each past day is answered from the cache when a tree that can answer the
+   filter holds it complete: this filter's own tree, or the unfiltered tree
+   where the filter's rule is documented (``FILTER_RULES`` in
+   ``auditlab.api.query``: dates and ``action`` yes, id filters never). A
+   day is complete only once ``grace`` has passed after its end. The missing
+   past days are fetched as contiguous runs, one query each (a month at
+   most), pages concurrently; the days still in their grace period, and
+   today, are fetched live, every time.
+6. Each run is built straight from its raw pages and written day by day, in
    its own thread, as soon as it reconciles; the cached days are read while
    the rest is on the wire, and the rows just written are returned as they
-   were written, not read back. If any run cannot be completed, the others
-   stay cached and ``FetchIncomplete`` names the missing days: nothing
-   partial is returned as if whole.
+   were written, not read back. If a run cannot be completed, the days its
+   pages already hold whole stay cached as complete (``auditlab.runs``), so
+   do the other runs, and ``FetchIncomplete`` names the missing days:
+   nothing partial is returned as if whole.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,16 +50,27 @@ import auditlab.analysis  # noqa: F401  (registers df.audit on the frames return
 from auditlab.api.client import InventClient
 from auditlab.api.credentials import resolve_api_key, resolve_base_url
 from auditlab.api.paging import OnPage
-from auditlab.api.query import Query, parse_date
+from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.cache.files import cache_root
 from auditlab.cache.orgs import key_fingerprint, resolve_org_folder
-from auditlab.cache.plan import Run, SyncPlan, day_range, plan_sync
+from auditlab.cache.plan import (
+    DEFAULT_GRACE,
+    MAX_RUN_DAYS,
+    Run,
+    SyncPlan,
+    day_range,
+    last_settled,
+    plan_sync,
+)
 from auditlab.cache.store import OrgCache
-from auditlab.clock import Clock, system_clock, utc_today
-from auditlab.errors import APIError, FetchIncomplete, InvalidQuery, RetriesExhausted
-from auditlab.frame import pages_to_table, table_to_frame
+from auditlab.clock import Clock, as_utc, system_clock
+from auditlab.errors import APIError, FetchIncomplete, InvalidQuery
+from auditlab.frame import table_to_frame
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
+from auditlab.runs import fetch_run, newest_entry
+from auditlab.stamps import utc_day
+from auditlab.verify import verify_cache
 
 logger = logging.getLogger("auditlab")
 
@@ -78,22 +97,32 @@ def load_audit_logs(
     progress: bool | None = None,
     max_concurrency: int = 8,
     rate_limit: int = INVENT_RATE_LIMIT,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    verify: bool = False,
     clock: Clock = system_clock,
 ) -> pd.DataFrame:
     """Return the org's audit log as a flat, typed DataFrame, newest first.
 
     Filters are Invent's (``action`` one action or ``"ALL"``; dates inclusive,
-    as ``"YYYY-MM-DD"``, date, datetime or Timestamp, in UTC). The key comes
-    from ``api_key``, else ``INVENT_API_KEY``, else a ``.env`` file; the cache
+    as ``"YYYY-MM-DD"``, date, datetime or Timestamp, in UTC); only dates and
+    ``action`` are ever applied to cached rows, id filters are the server's
+    (``FILTER_RULES`` in ``auditlab.api.query``). The key comes from
+    ``api_key``, else ``INVENT_API_KEY``, else a ``.env`` file; the cache
     from ``cache_dir``, else ``AUDITLAB_CACHE_DIR``, else the user cache dir.
     Complete past days are read from the cache, today is fetched every time;
+    a past day counts as complete only once ``grace`` has gone by after its
+    end (default one hour: entries written just before midnight may show up
+    just after it; until then the day is fetched every time, like today).
+    ``verify=True`` first checks each cached range of the query's days with
+    one request and fetches again the ranges whose count moved.
     ``refresh=True`` fetches every day again. Without ``date_from`` the whole
     history is loaded (its first day is found once and remembered); a
-    ``date_to`` after today means today. Columns are exactly
-    ``auditlab.SCHEMA``'s; the index runs 0..n-1. ``clock`` says what time it
-    is, and so which day is today (see ``auditlab.clock``). Raises ``InvalidQuery``
+    ``date_to`` after today means today. ``clock`` says what time it is, and
+    so which day is today (see ``auditlab.clock``). Columns are exactly
+    ``auditlab.SCHEMA``'s; the index runs 0..n-1. Raises ``InvalidQuery``
     (before any request) for bad input and ``FetchIncomplete`` naming the days
-    the server would not give completely (the rest stays cached).
+    the server would not give completely (the rest stays cached, including
+    the days wholly read before a range failed).
 
     >>> from auditlab.sandbox import serve
     >>> import tempfile
@@ -113,8 +142,13 @@ def load_audit_logs(
         workflow_id=workflow_id,
         connection_id=connection_id,
     )
-    if not isinstance(refresh, bool):
-        raise InvalidQuery(f"refresh must be True or False, not {refresh!r}", parameter="refresh")
+    for name, value in (("refresh", refresh), ("verify", verify)):
+        if not isinstance(value, bool):
+            raise InvalidQuery(f"{name} must be True or False, not {value!r}", parameter=name)
+    if not isinstance(grace, dt.timedelta) or grace < dt.timedelta(0):
+        raise InvalidQuery(
+            f"grace must be a datetime.timedelta of 0 or more, not {grace!r}", parameter="grace"
+        )
     if progress is not None and not isinstance(progress, bool):
         raise InvalidQuery(
             f"progress must be True, False or None (automatic), not {progress!r}",
@@ -136,6 +170,8 @@ def load_audit_logs(
             key_fingerprint(key, url),
             refresh=refresh,
             progress=_wants_progress(progress),
+            grace=grace,
+            verify=verify,
             clock=clock,
         )
     return table_to_frame(table)
@@ -149,6 +185,8 @@ def sync(
     *,
     refresh: bool = False,
     progress: bool = False,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    verify: bool = False,
     clock: Clock = system_clock,
 ) -> pa.Table:
     """Return the query's rows as an Arrow table, newest first, fetching what the cache lacks.
@@ -159,136 +197,152 @@ def sync(
     client (e.g. with another retry policy); ``fingerprint`` is
     ``key_fingerprint(key, base_url)`` of the client's key.
     """
-    today = utc_today(clock)
+    now = as_utc(clock())
+    today = now.date()
+    settled = last_settled(now, grace)
     last = min(query.date_to or today, today)
     if query.date_from is not None and query.date_from > last:
         return LARGE_TEXT_SCHEMA.empty_table()
     folder = resolve_org_folder(
-        root, fingerprint, query.org_id, lambda: _newest_entry(client, query.org_id)
+        root, fingerprint, query.org_id, lambda: newest_entry(client, query.org_id)
     )
     store = OrgCache(root, folder)
     filters = query.filter_key()
-    first = query.date_from or _history_start(client, store, query, today, refresh)
-    if first > last:
+    first = query.date_from or _known_start(store, filters, refresh)
+    if first is None and verify:
+        first = _history_start(client, store, query, today)
+    if first is not None and first > last:
         return LARGE_TEXT_SCHEMA.empty_table()
-    plan = plan_sync(first, last, today, store.states(filters), refresh=refresh)
-    # The cached days are read while the missing ones are on the wire.
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        cached = reader.submit(_read_local, store, plan, filters)
-        fetched, failed = _fetch(client, store, query, plan, progress)
-        parts = fetched | cached.result()
+    if verify and not refresh and first is not None and first <= min(last, settled):
+        found = verify_cache(client, store, query.org_id, first, min(last, settled),
+                             now=now, keys=store.states(filters))  # fmt: skip
+        logger.info("%s", found)
+
+    def plan(low: dt.date, high: dt.date) -> SyncPlan:
+        return plan_sync(low, high, today, store.states(filters), refresh=refresh, settled=settled)
+
+    def plans() -> Iterator[SyncPlan]:
+        if first is not None:
+            yield plan(first, last)
+            return
+        # Where the history starts is unknown until two one-entry requests come
+        # back, but the newest month is needed whatever the answer: fetch it
+        # meanwhile. Days of it before the start are cached as the empty days they are.
+        newest = min(last, settled) - dt.timedelta(days=MAX_RUN_DAYS - 1)
+        yield plan(newest, last)
+        start = _history_start(client, store, query, today)
+        if start < newest:
+            yield plan(start, min(last, newest - dt.timedelta(days=1)))
+
+    fetched, failed = _fetch(client, store, query, plans(), progress)
     if failed:
         raise FetchIncomplete(
             f"could not fetch every day of org {query.org_id!r} completely; "
             "the days that were completed are cached, call again to resume",
             days=failed,
         )
-    tables = [parts[run] for run in sorted(parts, reverse=True) if parts[run].num_rows]
+    tables = [fetched[run] for run in sorted(fetched, reverse=True) if fetched[run].num_rows]
     if not tables:
         return LARGE_TEXT_SCHEMA.empty_table()
     return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
 
 
-def _read_local(store: OrgCache, plan: SyncPlan, filters: dict[str, str]) -> dict[Run, pa.Table]:
+def _read_local(store: OrgCache, plan: SyncPlan, local: dict[str, str]) -> dict[Run, pa.Table]:
     """Return the cached rows of each run of days the plan answers locally, newest first."""
     return {
-        (first, last): store.read({day: plan.local[day] for day in day_range(first, last)}, filters)
+        (first, last): store.read({day: plan.local[day] for day in day_range(first, last)}, local)
         for first, last in plan.local_runs
     }
 
 
-def _newest_entry(client: InventClient, org_id: str) -> dict[str, Any] | None:
-    """Return the org's newest entry (one request), or None when it has none."""
-    page = client.fetch_page(Query.build(org_id), 1, take=1)
-    return page.entries[0] if page.entries else None
+def _known_start(store: OrgCache, filters: dict[str, str], refresh: bool) -> dt.date | None:
+    """Return the first day that can hold an entry, as an earlier call recorded it, or None.
 
-
-def _history_start(
-    client: InventClient, store: OrgCache, query: Query, today: dt.date, refresh: bool
-) -> dt.date:
-    """Return the first day that can hold an entry of the query before today.
-
-    Known from an earlier call (the unfiltered tree's start bounds every
-    filter), else found with two one-entry requests: the count of entries
-    before today, then the oldest of them. Recorded, as the log only grows at
-    the front: no entry can appear before that day later.
+    The unfiltered tree's start bounds every filter; ``refresh`` forgets it.
     """
-    filters = query.filter_key()
-    if not refresh:
-        known = [state.start for state in store.states(filters).values() if state.start]
-        if known:
-            return max(known)
+    if refresh:
+        return None
+    known = [state.start for state in store.states(filters).values() if state.start]
+    return max(known) if known else None
+
+
+def _history_start(client: InventClient, store: OrgCache, query: Query, today: dt.date) -> dt.date:
+    """Return the first day that can hold an entry of the query before today, and record it.
+
+    Found with two one-entry requests: the count of entries before today,
+    then the oldest of them. Recorded, as the log only grows at the front: no
+    entry can appear before that day later.
+    """
     past = query.with_dates(None, today - dt.timedelta(days=1))
     count = client.fetch_page(past, 1, take=1).count
     start = today
     if count:
         oldest = client.fetch_page(past, count, take=1).keys
         stamp = oldest[0].created_at if oldest else None
-        if stamp is None:
-            raise APIError("the oldest audit-log entry came back without a created_at")
-        start = parse_date(stamp[:10], "created_at") or today
-    store.set_start(filters, start)
+        try:
+            start = utc_day(stamp)  # type: ignore[arg-type]
+        except ValueError:
+            raise APIError(
+                f"the oldest audit-log entry came back without a readable created_at ({stamp!r})"
+            ) from None
+    store.set_start(query.filter_key(), start)
     return start
 
 
 def _fetch(
-    client: InventClient, store: OrgCache, query: Query, plan: SyncPlan, progress: bool
+    client: InventClient,
+    store: OrgCache,
+    query: Query,
+    plans: Iterable[SyncPlan],
+    progress: bool,
 ) -> tuple[dict[Run, pa.Table], list[dt.date]]:
-    """Fetch every run of the plan and today, caching each as it completes.
+    """Fetch every run of the plans, their fresh days and today, caching each as it completes.
 
-    Returns the rows of each run fetched (as ``store_range`` wrote them) and
-    the days that could not be completed. ``RUNS_IN_FLIGHT`` runs go at once
-    (the client bounds the requests in flight), so a run's last pages overlap
-    the next run's first, and each run is built and written in its own
-    thread while the others are on the wire, not all together at the end.
+    Returns the rows of every range, fetched (as ``store_range`` wrote them)
+    or read from the cache, and the days that could not be completed.
+    ``RUNS_IN_FLIGHT`` runs go at once (the client bounds the requests in
+    flight), so a run's last pages overlap the next run's first, and each run
+    is built and written in its own thread while the others are on the wire,
+    not all together at the end. The cached days are read while the missing
+    ones are on the wire. A plan's runs start as soon as it is yielded, so
+    ``plans`` may still be working out the next one.
     """
-    jobs = [(first, last, False) for first, last in plan.runs]
-    if plan.today:
-        jobs.append((plan.today, plan.today, True))
-    if not jobs:
-        return {}, []
-    filters = query.filter_key()
     fetched: dict[Run, pa.Table] = {}
     failed: list[dt.date] = []
-    with _progress_bar(progress) as on_page:
-
-        def fetch(first: dt.date, last: dt.date, live: bool) -> pa.Table | None:
-            logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
-            result = client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
-            if not result.complete:
-                logger.warning(
-                    "%s..%s did not reconcile: %d unique entries, the server counts %d",
-                    first, last, len(result.rows), result.server_count,
-                )  # fmt: skip
-                return None
-            return store.store_range(
-                filters,
-                pages_to_table(result.bodies, result.rows),
-                first,
-                last,
-                server_count=result.server_count,
-                complete=not live,  # today keeps growing: never complete for good
-            )
-
-        pool = ThreadPoolExecutor(
-            max_workers=min(len(jobs), RUNS_IN_FLIGHT, client.max_concurrency)
-        )
+    with (
+        _progress_bar(progress) as on_page,
+        ThreadPoolExecutor(max_workers=1) as reader,
+        ThreadPoolExecutor(max_workers=min(RUNS_IN_FLIGHT, client.max_concurrency)) as pool,
+    ):
+        futures, local = [], []
         try:
-            futures = {pool.submit(fetch, *job): job for job in jobs}
+            for plan in plans:
+                local.append(reader.submit(_read_local, store, plan, query.local_filters()))
+                futures += [
+                    pool.submit(fetch_run, client, store, query, first, last, live=live,
+                                on_page=on_page)
+                    for first, last, live in _jobs(plan)
+                ]  # fmt: skip
             for future in as_completed(futures):
-                first, last, _ = futures[future]
-                try:
-                    table = future.result()
-                except RetriesExhausted as error:
-                    logger.warning("%s..%s not fetched: %s", first, last, error)
-                    table = None
-                if table is None:
-                    failed.extend(day_range(first, last))
-                else:
-                    fetched[first, last] = table
+                outcome = future.result()
+                failed.extend(outcome.missing)
+                if outcome.kept is not None and outcome.table is not None:
+                    fetched[outcome.kept] = outcome.table
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        for cached in local:
+            fetched |= cached.result()
     return fetched, sorted(failed)
+
+
+def _jobs(plan: SyncPlan) -> list[tuple[dt.date, dt.date, bool]]:
+    """Return the plan's fetches as (first, last, live): its stable runs, fresh days, today."""
+    jobs = [(first, last, False) for first, last in plan.runs]
+    if plan.fresh:
+        jobs.append((*plan.fresh, True))
+    if plan.today:
+        jobs.append((plan.today, plan.today, True))
+    return jobs
 
 
 def _wants_progress(progress: bool | None) -> bool:

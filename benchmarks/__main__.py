@@ -22,6 +22,7 @@ TITLES = {
     3: "Warm load from the cache",
     4: "Analysis tables",
     5: "`auditlab report` end to end",
+    6: "The report at scale",
 }
 
 
@@ -55,7 +56,14 @@ def plan(quick: bool, runs: int) -> dict[int, Callable[[], Figure]]:
 
         return report_end_to_end(runs=1 if quick else runs, days=30 if quick else 180)
 
-    builders = (cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end)
+    def report_at_scale() -> Figure:
+        from benchmarks.report import report_at_scale
+
+        return report_at_scale(*((3_000, 150) if quick else ()))
+
+    builders = (
+        cold_sync, frame_building, warm_load, analysis_tables, report_end_to_end, report_at_scale,
+    )  # fmt: skip
     return {number: partial(run_figure, number, TITLES[number], build)
             for number, build in zip(TITLES, builders, strict=True)}  # fmt: skip
 
@@ -64,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny inputs, seconds per figure")
     parser.add_argument("--only", type=int, nargs="+", choices=sorted(TITLES), metavar="N",
-                        help="measure only these figures (1-5)")  # fmt: skip
+                        help="measure only these figures (1-6)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (3)")
     parser.add_argument("--output", type=Path, default=ROOT / "results.md",
                         help="where to write the results (benchmarks/results.md)")  # fmt: skip

@@ -12,9 +12,12 @@ turns a list of them into the loader's DataFrame with the real schema.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +29,6 @@ PLANTED_KEY = "sk_live_PLANTED_d41d8cd98f00b204e9800998ecf8427e"
 
 # Screenshots of the browser tests land here (ignored by git).
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# Debian's Chromium (`make browser`), headless, with nothing fetched in the background.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # A Wednesday afternoon, UTC. Sandbox orgs built for tests end here; the
 # sandbox's clock starts here and runs on, and the loader is given that clock.
@@ -51,6 +44,67 @@ def days_before(days: int, day: dt.date = TODAY) -> dt.date:
 def utc_day(entry: dict[str, Any]) -> str:
     """Return the UTC day of a sandbox entry as ``YYYY-MM-DD`` (its stamps end in Z)."""
     return entry["created_at"][:10]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass
+class OfflinePage:
+    """A Chromium page that may load only files: what it logged, asked and tried to fetch."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def offline_page(html_file: Path, *, width: int = 1280, height: int = 900) -> Iterator[OfflinePage]:
+    """Yield html_file opened in headless Chromium with every request but file:// blocked.
+
+    Console errors, page errors, blocked URLs and dialogs (alert, confirm,
+    prompt; each dismissed) are recorded on the yielded OfflinePage.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            opened = OfflinePage(browser.new_page(viewport={"width": width, "height": height}))
+
+            def only_files(route: Any) -> None:
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    opened.blocked.append(route.request.url)
+                    route.abort()
+
+            def dialog(shown: Any) -> None:
+                opened.dialogs.append(f"{shown.type}: {shown.message}")
+                shown.dismiss()
+
+            def console(message: Any) -> None:
+                if message.type == "error":
+                    opened.errors.append(message.text)
+
+            page = opened.page
+            page.on("console", console)
+            page.on("pageerror", lambda error: opened.errors.append(str(error)))
+            page.on("dialog", dialog)
+            page.route("**/*", only_files)
+            page.goto(html_file.as_uri(), wait_until="load")
+            yield opened
+        finally:
+            browser.close()
 
 
 def assert_key_absent(text: str | bytes, where: str) -> None:

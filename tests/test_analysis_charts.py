@@ -8,9 +8,10 @@ import inspect
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from helpers import SAMPLE_ENTRIES, frame
+from helpers import SAMPLE_ENTRIES, entry, frame
 
 import auditlab.analysis as analysis
+from auditlab.actions import ACTIONS
 from auditlab.analysis import TOP
 from auditlab.analysis.figures import SHARED, label, theme
 from auditlab.analysis.renamed import RENAMED
@@ -19,7 +20,7 @@ from auditlab.frame import empty_frame
 
 SAMPLE = frame(SAMPLE_ENTRIES)
 CHARTS = [name for name in analysis.__all__ if name.endswith("_chart")]
-# The charts that show only the busiest rows (a treemap and a map show every one).
+# The charts that show only the busiest rows (the actions' bars and the map show every one).
 RANKING_CHARTS = ["actor_breakdown_chart", "actor_action_matrix_chart", "ip_summary_chart"]
 SHARED_KEYWORDS = ["since", "until", "tz", "title", "labels", "template", "width", "height"]
 
@@ -53,14 +54,37 @@ def test_the_actor_breakdown_chart_sets_events_beside_sensitive_events_for_the_t
     assert list(figure.data[0].x) == [3, 3] and list(figure.data[1].x) == [0, 1]
 
 
-def test_the_action_breakdown_chart_is_a_treemap_of_categories_and_their_actions():
-    (treemap,) = analysis.action_breakdown_chart(SAMPLE).data
-    assert treemap.type == "treemap"
-    assert len(treemap.ids) == 7 + 8
-    parents = dict(zip(treemap.ids, treemap.parents, strict=True))
-    assert parents["agent/agent.summoned"] == "agent" and parents["agent"] == ""
-    values = dict(zip(treemap.ids, treemap.values, strict=True))
-    assert values["assistant"] == 2 and values["assistant/assistant.updated"] == 1
+def test_the_action_breakdown_chart_ranks_every_action_coloured_by_category():
+    figure = analysis.action_breakdown_chart(SAMPLE)
+    assert {t.type for t in figure.data} == {"bar"}
+    assert {t.name for t in figure.data} == {
+        "agent", "api_key", "assistant", "connection", "member", "org", "workflow",
+    }  # fmt: skip
+    shown = {action: events for t in figure.data for action, events in zip(t.y, t.x, strict=True)}
+    assert shown == {e["action"]: 1 for e in SAMPLE_ENTRIES}
+    assert list(figure.layout.yaxis.categoryarray) == analysis.action_breakdown(SAMPLE, None)[
+        "action"
+    ].tolist()
+
+
+def test_category_axes_label_every_category_and_make_room_for_them():
+    figure = analysis.action_breakdown_chart(frame([
+        entry("2026-10-01T08:00:00Z", action) for action in sorted(ACTIONS)
+    ]))  # fmt: skip
+    assert (figure.layout.yaxis.tickmode, figure.layout.yaxis.dtick) == ("linear", 1)
+    assert figure.layout.height == 24 * len(ACTIONS) + 170
+    assert analysis.action_breakdown_chart(SAMPLE).layout.height == 450
+    assert analysis.action_breakdown_chart(SAMPLE, height=300).layout.height == 300
+    heatmap = analysis.actor_action_matrix_chart(SAMPLE)
+    assert heatmap.layout.xaxis.tickmode == heatmap.layout.yaxis.tickmode == "linear"
+    for chart in ("actor_breakdown_chart", "ip_summary_chart"):
+        assert getattr(analysis, chart)(SAMPLE).layout.yaxis.dtick == 1
+
+
+def test_the_map_draws_land_coastlines_and_borders_around_the_countries_with_events():
+    geo = analysis.country_summary_chart(SAMPLE).layout.geo
+    assert geo.showland and geo.showcoastlines and geo.showcountries
+    assert geo.landcolor == "#e5e7eb" and geo.projection.type == "natural earth"
 
 
 def test_the_heatmap_shows_the_matrix_with_actor_names():

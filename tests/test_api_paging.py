@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from auditlab.api.paging import FetchResult, Page, fetch_live, fetch_stable
+from auditlab.errors import RetriesExhausted
 
 
 class MovingLog:
@@ -111,6 +113,76 @@ def test_stable_fetch_fails_at_once_dropping_pages_not_started() -> None:
     if started.is_set():
         assert finished.wait(5)
     assert set(log.reads) - {6} == {1, 2, 3, 4}  # 7..10 never start
+
+
+def losing(log: MovingLog, lost: int) -> Callable[[int], Page]:
+    """Return log.page, except that page ``lost`` runs out of retries."""
+
+    def page(number: int) -> Page:
+        if number == lost:
+            raise RetriesExhausted(f"GET page {number}: gave up after 6 tries")
+        return log.page(number)
+
+    return page
+
+
+def test_stable_fetch_that_loses_a_page_keeps_the_pages_before_it_and_how_far_they_hold() -> None:
+    log = MovingLog(1000)
+    result = fetch_stable(losing(log, 5), max_concurrency=1)
+    assert isinstance(result.stopped, RetriesExhausted) and not result.complete
+    assert ids(result.entries) == ids(log.entries[:400])
+    assert result.whole_after == log.entries[399]["created_at"]
+    assert result.server_count == 1000
+
+
+def test_stable_fetch_that_loses_page_one_keeps_nothing() -> None:
+    result = fetch_stable(losing(MovingLog(300), 1))
+    assert result.entries == [] and result.whole_after is None
+    assert isinstance(result.stopped, RetriesExhausted)
+
+
+def test_stable_pages_that_saw_the_list_move_claim_nothing_whole() -> None:
+    log = MovingLog(1000, arrivals=1)  # every answer sees another count
+    result = fetch_stable(losing(log, 5), max_concurrency=1)
+    assert result.stopped is not None and result.whole_after is None
+
+
+def test_stable_pages_out_of_time_order_claim_nothing_whole() -> None:
+    log = MovingLog(1000)
+    log.entries[150], log.entries[250] = log.entries[250], log.entries[150]
+    result = fetch_stable(losing(log, 5), max_concurrency=1)
+    assert result.stopped is not None and len(result.entries) == 400
+    assert result.whole_after is None
+
+
+def test_live_fetch_that_loses_a_page_returns_what_it_read_as_incomplete() -> None:
+    log = MovingLog(500)
+    result = fetch_live(losing(log, 3))
+    assert isinstance(result.stopped, RetriesExhausted) and not result.complete
+    assert ids(result.entries) == ids(log.entries[:200]) and result.whole_after is None
+
+
+class LateLog(MovingLog):
+    """A log that, once page ``after`` is read, gets an entry written late at ``at``."""
+
+    def __init__(self, size: int, *, after: int, at: int) -> None:
+        super().__init__(size)
+        self.after, self.at, self.done = after, at, False
+
+    def page(self, number: int) -> Page:
+        answer = super().page(number)
+        if number == self.after and not self.done:
+            self.done = True
+            older = self.entries[self.at]
+            self.entries.insert(self.at, {**older, "id": older["id"] + "_late"})
+        return answer
+
+
+def test_live_fetch_finds_an_entry_written_late_behind_the_anchor() -> None:
+    log = LateLog(250, after=2, at=120)  # lands on page 2, after the first pass read it
+    result = fetch_live(log.page)
+    assert result.complete and ids(result.entries) == ids(log.entries)
+    assert log.reads == [1, 2, 3, 1, 1, 2]  # the anchored pass found nothing: read from the top
 
 
 @pytest.mark.parametrize(("size", "arrivals"), [(0, 3), (99, 1), (100, 0), (450, 5), (1000, 37)])

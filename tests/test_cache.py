@@ -15,7 +15,7 @@ import pytest
 from auditlab.cache.files import cache_root, write_atomic
 from auditlab.cache.manifest import UNFILTERED, Manifest, filter_fingerprint
 from auditlab.cache.orgs import key_fingerprint, org_folder_name, resolve_org_folder
-from auditlab.cache.plan import TreeState, plan_sync
+from auditlab.cache.plan import TreeState, last_settled, plan_sync
 from auditlab.cache.store import OrgCache, split_by_day
 from auditlab.errors import InvalidQuery
 from auditlab.frame import entries_to_table
@@ -91,6 +91,20 @@ def test_unfiltered_tree_answers_a_filtered_query_before_the_filters_own_tree() 
     assert plan.runs == ((day("2026-10-12"), day("2026-10-12")),)
 
 
+def test_a_day_in_its_grace_period_is_fetched_live_even_when_cached_complete() -> None:
+    now = dt.datetime.combine(TODAY, dt.time(0, 20), tzinfo=dt.UTC)
+    yesterday = TODAY - dt.timedelta(days=1)
+    trees = {UNFILTERED: TreeState(days("2026-10-17", "2026-10-18", "2026-10-19"))}
+    in_grace = plan_sync(day("2026-10-17"), TODAY, TODAY, trees,
+                         settled=last_settled(now, dt.timedelta(hours=1)))  # fmt: skip
+    assert in_grace.fresh == (yesterday, yesterday) and in_grace.today == TODAY
+    assert sorted(in_grace.local) == [day("2026-10-17"), day("2026-10-18")]
+    assert in_grace.runs == () and in_grace.missing == [yesterday, TODAY]
+    after = plan_sync(day("2026-10-17"), TODAY, TODAY, trees,
+                      settled=last_settled(now, dt.timedelta(minutes=10)))  # fmt: skip
+    assert after.fresh is None and yesterday in after.local
+
+
 def test_days_before_the_known_first_day_are_answered_as_empty() -> None:
     trees = {UNFILTERED: TreeState(frozenset(), start=day("2026-10-12"))}
     plan = plan_sync(day("2026-10-01"), day("2026-10-13"), TODAY, trees)
@@ -136,16 +150,46 @@ def test_stored_range_reads_back_exactly_newest_first(tmp_path: Path, org_table:
     assert store.states({})[UNFILTERED].complete == frozenset(_span(first, last))
 
 
-def test_unfiltered_days_are_filtered_locally(tmp_path: Path, org_table: pa.Table) -> None:
+def test_unfiltered_days_are_filtered_locally_by_action(
+    tmp_path: Path, org_table: pa.Table
+) -> None:
     first, last = day("2026-10-01"), day("2026-10-19")
     store, rows = stored(tmp_path, org_table, "2026-10-01", "2026-10-19")
-    user = rows.column("user_id").drop_null()[0].as_py()
-    filters = {"action": "assistant.updated", "user_id": user}
-    got = store.read(dict.fromkeys(_span(first, last), UNFILTERED), filters)
-    expected = rows.filter(
-        (pc.field("action") == "assistant.updated") & (pc.field("user_id") == user)
-    )
+    got = store.read(dict.fromkeys(_span(first, last), UNFILTERED), {"action": "assistant.updated"})
+    expected = rows.filter(pc.field("action") == "assistant.updated")
     assert got.num_rows > 0 and same_rows(got, expected)
+
+
+@pytest.mark.parametrize("name", ["user_id", "assistant_id", "workflow_id", "connection_id"])
+def test_an_id_filter_is_never_answered_by_the_unfiltered_tree(
+    tmp_path: Path, org_table: pa.Table, name: str
+) -> None:
+    store, _ = stored(tmp_path, org_table, "2026-10-01", "2026-10-19")
+    filters = {name: "x_1"}
+    assert list(store.states(filters)) == [filter_fingerprint(filters)]
+    with_action = {name: "x_1", "action": "chat.deleted"}
+    assert list(store.states(with_action)) == [filter_fingerprint(with_action)]
+    with pytest.raises(ValueError, match=name):
+        store.read({day("2026-10-02"): UNFILTERED}, filters)
+
+
+def test_an_id_filters_tree_answers_the_same_filter_with_an_action_added(
+    tmp_path: Path, org_table: pa.Table
+) -> None:
+    store = OrgCache(tmp_path, "org_test")
+    target = day("2026-10-15")
+    rows = rows_between(org_table, target, target)
+    user = rows.column("user_id").drop_null()[0].as_py()
+    mine = rows.filter(pc.field("user_id") == user)
+    store.store_range({"user_id": user}, mine, target, target,
+                      server_count=mine.num_rows, complete=True)  # fmt: skip
+    both = {"user_id": user, "action": "assistant.updated"}
+    states = store.states(both)
+    assert list(states) == [filter_fingerprint({"user_id": user}), filter_fingerprint(both)]
+    assert states[filter_fingerprint({"user_id": user})].complete == {target}
+    by_user = filter_fingerprint({"user_id": user})
+    got = store.read({target: by_user}, {"action": "assistant.updated"})
+    assert same_rows(got, mine.filter(pc.field("action") == "assistant.updated"))
 
 
 def test_day_without_entries_is_complete_with_zero_rows_and_no_file(

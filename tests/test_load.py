@@ -181,17 +181,17 @@ def test_range_is_clipped_to_today_and_a_future_range_is_empty(server: Any, stat
 
 
 @pytest.mark.parametrize(
-    "filters",
+    ("filters", "asks_the_server"),
     [
-        {"action": "assistant.updated"},
-        {"user_id": "from the data"},
-        {"assistant_id": "from the data"},
-        {"action": "assistant.updated", "user_id": "from the data"},
+        ({"action": "assistant.updated"}, False),
+        ({"user_id": "from the data"}, True),
+        ({"assistant_id": "from the data"}, True),
+        ({"action": "assistant.updated", "user_id": "from the data"}, True),
     ],
     ids=["action", "user_id", "assistant_id", "action+user_id"],
 )
-def test_filtered_query_from_the_cache_equals_the_server_filtered_one(
-    server: Any, stats: Any, filters: dict[str, str]
+def test_filtered_query_equals_the_server_filtered_one_and_only_action_is_derived_locally(
+    server: Any, stats: Any, filters: dict[str, str], asks_the_server: bool
 ) -> None:
     newest = next(e for e in server.org.entries if e.get("user") and e.get("assistant"))
     values = {"user_id": newest["user"]["id"], "assistant_id": newest["assistant"]["id"]}
@@ -199,7 +199,12 @@ def test_filtered_query_from_the_cache_equals_the_server_filtered_one(
     load(server, date_to=YESTERDAY)
     stats.reset()
     df = load(server, date_to=YESTERDAY, **filters)
-    assert stats.requests == 0
+    filtered = [parse_qs(q) for q in stats.queries if "from=" in q]
+    assert bool(filtered) == asks_the_server
+    assert all(p.get(name) == [value] for p in filtered for name, value in filters.items())
+    stats.reset()
+    again = load(server, date_to=YESTERDAY, **filters)
+    assert stats.requests == 0  # the filter's own tree now holds every past day
     first = truth(server.org.entries)["date"].min().date()
     with InventClient(base_url=server.base_url, retry=NO_WAIT) as client:
         answer = client.fetch(
@@ -207,6 +212,7 @@ def test_filtered_query_from_the_cache_equals_the_server_filtered_one(
         )
     assert answer.complete and len(answer.entries) > 0
     assert_same(df, table_to_frame(entries_to_table(answer.entries)))
+    assert_same(again, df)
 
 
 def test_cold_filtered_query_is_fetched_filtered_and_kept_out_of_the_hive_tree(
@@ -480,6 +486,9 @@ BAD_INPUT = [
     ({"refresh": "yes"}, "refresh"),
     ({"progress": "on"}, "progress"),
     ({"api_key": ""}, "api_key"),
+    ({"grace": dt.timedelta(minutes=-1)}, "grace"),
+    ({"grace": 3600}, "grace"),
+    ({"verify": "yes"}, "verify"),
 ]
 
 

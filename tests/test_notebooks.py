@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 REPORT_PARAMETERS = {
     "org_id", "date_from", "date_to", "actions", "base_url", "cache_dir", "pseudonymize", "tz",
+    "rules", "baseline", "findings_out", "workbook_out",
 }  # fmt: skip
 
 

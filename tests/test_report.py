@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -274,3 +275,82 @@ def test_a_file_holding_the_api_key_is_refused(tmp_path: Path) -> None:
     assert PLANTED_KEY not in str(error.value)
     with pytest.raises(ReportFailed):
         _refuse_secrets(clean, {"INVENT_API_KEY": "nothing to see"})
+
+
+# -- rules, baseline and exports: refused early, written safely ---------------------------------
+
+
+def test_bad_rules_baseline_or_missing_chromium_are_refused_before_any_request(
+    sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = sandbox.stats.requests
+    out = tmp_path / "r.html"
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[rules.mass_deletion]\nseverity = 'high'\nburst = 1\nwindow = '10min'\n")
+    baseline = tmp_path / "old.findings.json"
+    baseline.write_text('{"format": "something else"}')
+    common = ["report", "--base-url", sandbox.base_url, "--out", str(out)]
+    assert main([*common, "--rules", str(rules)]) == 2
+    assert main([*common, "--baseline", str(baseline)]) == 2
+    monkeypatch.setenv("AUDITLAB_CHROMIUM", str(tmp_path / "no-chromium"))
+    assert main([*common, "--pdf", str(tmp_path / "r.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "--rules: rules file" in err and "rules.mass_deletion.burst = 1" in err
+    assert "a whole number >= 2" in err
+    assert "--baseline: baseline" in err and "is not an auditlab findings file" in err
+    assert "no Chromium at" in err and "AUDITLAB_CHROMIUM" in err
+    assert "Traceback" not in err
+    assert sandbox.stats.requests == served and set(tmp_path.iterdir()) == {rules, baseline}
+
+
+def _findings_table() -> pd.DataFrame:
+    from helpers import entry, frame
+
+    from auditlab.analysis import findings
+
+    df = frame([
+        entry("2026-10-01T10:00:00Z", "api_key.created", "u1"),
+        entry("2026-10-01T11:00:00Z", "org.transferred", "u2"),
+    ])  # fmt: skip
+    df["actor_name"] = df["actor_name"].astype("str").str.replace("Ben Okafor", "=HYPERLINK(1)")
+    return findings(df)
+
+
+def test_findings_file_round_trips_to_baseline_keys_and_marks_what_is_new(tmp_path: Path) -> None:
+    from auditlab.analysis.findings import finding_keys
+    from auditlab.report import findings_path, mark_new, read_baseline, write_findings
+
+    found = _findings_table()
+    path = write_findings(findings_path(tmp_path / "q3.html"), found, {"from": "2026-10-01"})
+    assert path.name == "q3.findings.json"
+    document = json.loads(path.read_text())
+    assert document["report"] == {"from": "2026-10-01"}
+    assert [f["rule"] for f in document["findings"]] == found["rule"].tolist()
+    assert document["findings"][0]["first"].endswith("Z")
+    assert read_baseline(path) == set(finding_keys(found))
+    older = found[found["rule"] != "org_change"]
+    write_findings(tmp_path / "old.findings.json", older, {})
+    marked = mark_new(found, read_baseline(tmp_path / "old.findings.json"))
+    assert marked.loc[marked["is_new"], "rule"].tolist() == ["org_change"]
+    for bad, problem in [("[1, 2", "is not JSON"), ('{"format": "auditlab-findings", '
+                         '"version": 1, "findings": [{"rule": "x"}]}', "findings[0] needs")]:
+        (tmp_path / "bad.json").write_text(bad)
+        with pytest.raises(InvalidQuery, match=re.escape(problem)) as error:
+            read_baseline(tmp_path / "bad.json")
+        assert error.value.parameter == "baseline"
+
+
+def test_workbook_has_a_sheet_per_part_and_keeps_formulas_as_text(tmp_path: Path) -> None:
+    import openpyxl
+
+    from auditlab.report import write_workbook
+
+    found = _findings_table()
+    path = write_workbook(tmp_path / "r.xlsx", found, provenance={"Query": "@SUM(A1)"}, tz="UTC")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Findings", *dict.fromkeys(found["rule"]), "Actors", "Provenance"]
+    assert book["Findings"].max_row == len(found) + 1
+    values = [c.value for row in book["Findings"].iter_rows() for c in row]
+    assert "'=HYPERLINK(1)" in values and not any(str(v).startswith("=") for v in values)
+    assert [c.value for c in book["Provenance"][2]] == ["Query", "'@SUM(A1)"]
+    assert all(c.data_type != "f" for sheet in book for row in sheet.iter_rows() for c in row)

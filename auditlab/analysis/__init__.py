@@ -15,6 +15,7 @@ table                       chart
 ``sensitive_events``        (a table for review)
 ``travel_anomalies``        (a table for review)
 ``new_countries``           (a table for review)
+``findings``                (a table for review)
 ==========================  ================================
 
 Names follow the columns they use: ``actor_*`` groups by ``actor_id``.
@@ -26,10 +27,12 @@ chart keeps; one default, ``TOP`` = 20, and None for all), ``freq`` and
 also takes plotly express's ``title``, ``labels``, ``template``, ``width``
 and ``height``, and draws through one theme (``figures.make_figure``).
 Counts are in a column named ``events``; an empty frame gives an empty table
-or a figure that says "no events". Each function is also a method of the
-``df.audit`` accessor, which importing this package registers. The old names
-(``user_breakdown``, ``user_chart``, ...) still work for one release, with a
-DeprecationWarning.
+or a figure that says "no events". What the review tables flag, their
+thresholds and severities are rules read from a TOML file
+(:mod:`auditlab.analysis.rules`; ``rules=`` takes another file). Each
+function is also a method of the ``df.audit`` accessor, which importing
+this package registers. The old names (``user_breakdown``, ``user_chart``,
+...) still work for one release, with a DeprecationWarning.
 
 >>> import auditlab.analysis as analysis
 >>> from auditlab.frame import empty_frame
@@ -47,6 +50,7 @@ from auditlab.analysis.breakdowns import (
     actor_breakdown,
     actor_breakdown_chart,
 )
+from auditlab.analysis.findings import findings
 from auditlab.analysis.geo import country_summary, country_summary_chart
 from auditlab.analysis.ips import ip_summary, ip_summary_chart
 from auditlab.analysis.periods import timeline, timeline_chart
@@ -73,6 +77,7 @@ __all__ = [
     "actor_breakdown_chart",
     "country_summary",
     "country_summary_chart",
+    "findings",
     "ip_summary",
     "ip_summary_chart",
     "new_countries",

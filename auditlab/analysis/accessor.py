@@ -77,6 +77,7 @@ class AuditAccessor:
     sensitive_events = _method(analysis.sensitive_events)
     travel_anomalies = _method(analysis.travel_anomalies)
     new_countries = _method(analysis.new_countries)
+    findings = _method(analysis.findings)
 
     def explore(self) -> Explorer:
         """Return the interactive explorer over this frame (see ``auditlab.explore``).

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from auditlab.analysis.figures import Labeller, Labels, make_figure
+from auditlab.analysis.figures import CHART_NAME_LIMIT, Labeller, Labels, make_figure
 from auditlab.analysis.sensitive import sensitive_events
 from auditlab.analysis.vocabulary import (
     TOP,
@@ -18,6 +18,7 @@ from auditlab.analysis.vocabulary import (
     head,
     plain,
 )
+from auditlab.safety import shorten
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -44,13 +45,18 @@ def actor_names(df: pd.DataFrame) -> pd.DataFrame:
 def actor_labels(names: pd.DataFrame) -> pd.Series:
     """Return a display label per actor: the name, or the id where names are missing or shared.
 
-    >>> names = pd.DataFrame({"actor_name": ["Ana", "Ana", None]},
-    ...                      index=pd.Index(["u1", "u2", "u3"], name="actor_id"))
-    >>> actor_labels(names).tolist()
-    ['Ana (u1)', 'Ana (u2)', 'u3']
+    A name longer than ``CHART_NAME_LIMIT`` is cut first, so the id that
+    tells two names apart is never what a chart cuts off, and two names cut
+    alike count as shared.
+
+    >>> names = pd.DataFrame({"actor_name": ["Ana", "Ana", None, "x" * 80 + "a", "x" * 80 + "b"]},
+    ...                      index=pd.Index(["u1", "u2", "u3", "u4", "u5"], name="actor_id"))
+    >>> labels = actor_labels(names).tolist()
+    >>> labels[:3], labels[4] == "x" * 50 + "… [31 more characters] (u5)"
+    (['Ana (u1)', 'Ana (u2)', 'u3'], True)
     """
     ids = names.index.to_series()
-    name = names["actor_name"]
+    name = names["actor_name"].map(lambda n: shorten(n, CHART_NAME_LIMIT), na_action="ignore")
     shared = name.duplicated(keep=False) & name.notna()
     return name.fillna(ids).where(~shared, name + " (" + ids + ")")
 
@@ -109,7 +115,7 @@ def actor_breakdown_chart(
 
     return make_figure(
         table, traces, args=locals(), title="Most active actors", x="events", y="actor_name",
-        barmode="group", yaxis_autorange="reversed",
+        barmode="group", yaxis_autorange="reversed", labelled={"y": len(table)},
     )  # fmt: skip
 
 
@@ -142,9 +148,11 @@ def action_breakdown_chart(
     title: str | None = None, labels: Labels = None, template: Any = None, width: int | None = None,
     height: int | None = None,
 ) -> go.Figure:  # fmt: skip
-    """Return a treemap of :func:`action_breakdown`: categories, each split into its actions.
+    """Return a bar chart of :func:`action_breakdown`: every action, busiest first, one
+    colour per category.
 
-    The treemap shows every action: it sizes them, it does not rank them.
+    Every action is named on the axis, however many there are (the chart grows
+    to fit them), with its count beside its bar.
 
     >>> from auditlab.frame import empty_frame
     >>> action_breakdown_chart(empty_frame()).layout.title.text
@@ -153,18 +161,20 @@ def action_breakdown_chart(
     table = action_breakdown(df, None, since=since, until=until)
 
     def traces(table: pd.DataFrame, name: Labeller) -> list[dict]:
-        categories = table.groupby("action_category", dropna=False)["events"].sum()
-        return [{
-            "type": "treemap",
-            "branchvalues": "total",
-            "ids": [*categories.index, *(table["action_category"] + "/" + table["action"])],
-            "labels": [*categories.index, *table["action"]],
-            "parents": ["" for _ in categories.index] + table["action_category"].tolist(),
-            "values": [*categories, *table["events"]],
-            "hovertemplate": "%{label}<br>%{value} events<extra></extra>",
-        }]  # fmt: skip
+        return [
+            {"type": "bar", "orientation": "h", "y": rows["action"], "x": rows["events"],
+             "name": category, "text": rows["events"], "textposition": "outside",
+             "cliponaxis": False,
+             "hovertemplate": "%{y}<br>%{x} events<extra>" + str(category) + "</extra>"}
+            for category, rows in table.groupby("action_category", sort=False, dropna=False)
+        ]  # fmt: skip
 
-    return make_figure(table, traces, args=locals(), title="Events by category and action")
+    return make_figure(
+        table, traces, args=locals(), title="Events by category and action", x="events",
+        y="action", legend="action_category", labelled={"y": len(table)},
+        yaxis={"autorange": "reversed", "categoryorder": "array",
+               "categoryarray": table["action"].tolist()},
+    )  # fmt: skip
 
 
 def actor_action_matrix(
@@ -218,4 +228,5 @@ def actor_action_matrix_chart(
     return make_figure(
         matrix, traces, args=locals(), title="Events per actor and category",
         x="action_category", y="actor_name", yaxis_autorange="reversed",
+        labelled={"x": matrix.shape[1], "y": len(matrix)},
     )  # fmt: skip

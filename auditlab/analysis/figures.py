@@ -3,11 +3,14 @@
 Chart functions elsewhere in this package are thin: they compute their table,
 describe their traces as plain dicts and hand both to :func:`make_figure`.
 plotly is imported here, on first use, so ``import auditlab`` stays quick.
+Text from the data that a chart draws (categories, tile labels, hover and
+legend names) goes through :func:`chart_text` there, once for every chart.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +18,7 @@ import pandas as pd
 
 from auditlab.analysis.vocabulary import TimeBound, bound
 from auditlab.checks import check_tz, check_whole_number
+from auditlab.safety import display_text
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -26,6 +30,14 @@ COLORWAY = (
     "#2563eb", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4", "#ec4899",
     "#84cc16", "#64748b", "#a16207", "#0f766e", "#1e3a8a", "#be123c", "#a3a3a3", "#4d7c0f",
 )  # fmt: skip
+
+# Text from the data is cut shorter on a chart than in a table: it labels an axis.
+CHART_TEXT_LIMIT = 100
+# A person's name on a chart, cut before an id is added to tell two names apart.
+CHART_NAME_LIMIT = 50
+# The keys of a trace and of an axis that hold text from the data, which plotly draws.
+TEXT_KEYS = ("x", "y", "labels", "text", "hovertext", "name")
+AXIS_TEXT_KEYS = ("categoryarray", "tickvals", "ticktext")
 
 # Column names whose label is not simply the name in words.
 LABELS: dict[str, str] = {
@@ -43,6 +55,12 @@ LABELS: dict[str, str] = {
     "speed_kmh": "Speed (km/h)",
     "distance_km": "Distance (km)",
 }
+
+# A chart whose categories run down the y axis gives each this many pixels (when the
+# caller sets no height), so every label has room; never less than DEFAULT_HEIGHT.
+ROW_PIXELS = 24
+DEFAULT_HEIGHT = 450
+CHROME_PIXELS = 170  # title, x axis and margins around the rows
 
 # The keywords every chart takes, with their defaults; make_figure reads them.
 SHARED: dict[str, Any] = {
@@ -69,6 +87,47 @@ def label(column: str | None, labels: Mapping[str, str] | None = None) -> str:
     if labels and column in labels:
         return labels[column]
     return LABELS.get(column, column.replace("_", " ").capitalize())
+
+
+def chart_text(value: object, limit: int = CHART_TEXT_LIMIT) -> object:
+    """Return a value from the data as a chart draws it: cut, controls shown, tags escaped.
+
+    plotly reads a few HTML tags in any text it draws (``<a href>``,
+    ``<span style>``, ``<b>``, ``<br>``) and decodes ``&lt;``, so a name
+    escaped once shows exactly as typed and adds no link or style. Values
+    other than text come back unchanged.
+
+    >>> chart_text('<a href="https://x.example">Pay</a>\u202e')
+    '&lt;a href="https://x.example"&gt;Pay&lt;/a&gt;⟨U+202E⟩'
+    >>> chart_text(3)
+    3
+    """
+    shown = display_text(value, limit)
+    return html.escape(shown, quote=False) if isinstance(shown, str) else shown
+
+
+def chart_texts(values: Any) -> Any:
+    """Return text values (one, a list, a Series or Index) through :func:`chart_text`.
+
+    Numbers, times and anything else that is not text are returned as they are.
+
+    >>> chart_texts(pd.Series(["<b>", "Ana"])), chart_texts(pd.Series([1, 2])).tolist()
+    (['&lt;b&gt;', 'Ana'], [1, 2])
+    """
+    if isinstance(values, str):
+        return chart_text(values)
+    if isinstance(values, pd.Series | pd.Index):
+        dtype = values.dtype
+        text = pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+        return [chart_text(v) for v in values] if text else values
+    if isinstance(values, list | tuple):
+        return [chart_text(v) for v in values]
+    return values
+
+
+def _shown_text(part: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Return a trace or axis dict with the values under ``keys`` through chart_texts."""
+    return {key: chart_texts(value) if key in keys else value for key, value in part.items()}
 
 
 @functools.cache
@@ -123,6 +182,7 @@ def make_figure(
     x: str | None = None,
     y: str | None = None,
     legend: str | None = None,
+    labelled: Mapping[str, int] | None = None,
     **layout: Any,
 ) -> go.Figure:
     """Return the themed, labelled figure of ``traces(table, name)``, or "no events".
@@ -134,8 +194,13 @@ def make_figure(
     ``template`` (a plotly template; default auditlab's theme), ``width`` and
     ``height`` (pixels). ``traces`` turns the table into plotly trace dicts,
     naming columns with ``name`` (:func:`label` with ``labels``); ``x``, ``y``
-    and ``legend`` name the columns on the axes and in the legend. The rest
-    is plotly layout.
+    and ``legend`` name the columns on the axes and in the legend.
+    ``labelled`` maps a category axis (``"x"`` or ``"y"``) to how many
+    categories it shows: every one gets its label (plotly otherwise skips
+    labels that would crowd), and a ``"y"`` axis gets ``ROW_PIXELS`` per
+    category unless ``height`` is given. The rest is plotly layout. Text from
+    the data in the traces (``TEXT_KEYS``) and in the axes' category lists
+    goes through :func:`chart_text`.
 
     >>> table = pd.DataFrame({"action": ["a", "b"], "events": [3, 1]})
     >>> bars = lambda t, name: [{"type": "bar", "x": t["action"], "y": t["events"]}]
@@ -170,11 +235,19 @@ def make_figure(
         )  # fmt: skip
         return figure
     name = functools.partial(label, labels=chosen["labels"])
-    figure.add_traces(list(traces(table, name)))
+    figure.add_traces([_shown_text(trace, TEXT_KEYS) for trace in traces(table, name)])
+    for key, value in layout.items():
+        if key.endswith("axis") and isinstance(value, dict):
+            layout[key] = _shown_text(value, AXIS_TEXT_KEYS)
     figure.update_layout(
         xaxis_title_text=name(x),
         yaxis_title_text=name(y),
         legend_title_text=name(legend),
         **layout,
     )
+    for axis, count in (labelled or {}).items():
+        figure.update_layout({f"{axis}axis": {"tickmode": "linear", "tick0": 0, "dtick": 1,
+                                              "automargin": True}})  # fmt: skip
+        if axis == "y" and chosen["height"] is None:
+            figure.update_layout(height=max(DEFAULT_HEIGHT, ROW_PIXELS * count + CHROME_PIXELS))
     return figure

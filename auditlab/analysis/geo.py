@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 EARTH_RADIUS_KM = 6371.0088
 COUNTRY_COLUMNS = ("country", "country_name", "iso3", "events", "actors", "ips")
+# The world around the countries with events: neutral land, coastlines and borders.
+WORLD: dict[str, Any] = {
+    "showframe": False, "projection": {"type": "natural earth", "rotation": {"lon": 0}},
+    "center": {"lon": 0, "lat": 0}, "lonaxis": {"range": [-180, 180]},
+    "showland": True, "landcolor": "#e5e7eb", "showcountries": True, "countrycolor": "#ffffff",
+    "countrywidth": 0.5, "showcoastlines": True, "coastlinecolor": "#94a3b8",
+    "coastlinewidth": 0.6, "showocean": True, "oceancolor": "#f8fafc", "showlakes": False,
+}  # fmt: skip
 
 
 @functools.cache
@@ -111,7 +119,9 @@ def country_summary_chart(
 ) -> go.Figure:  # fmt: skip
     """Return a world map of :func:`country_summary`: events per country (ISO-3 locations).
 
-    The map colours every country with events: it does not rank them.
+    The map colours every country with events: it does not rank them. Land,
+    coastlines and borders come from the map's outlines (a report bundles
+    them); a country without events keeps the neutral land fill.
 
     >>> from auditlab.frame import empty_frame
     >>> country_summary_chart(empty_frame()).layout.title.text
@@ -132,5 +142,5 @@ def country_summary_chart(
 
     return make_figure(
         table, traces, args=locals(), title="Events by country",
-        geo={"showframe": False, "showcoastlines": False, "projection": {"type": "natural earth"}},
+        geo=WORLD,
     )  # fmt: skip

@@ -113,5 +113,5 @@ def ip_summary_chart(
     return make_figure(
         table, traces, args=locals(), title="Busiest IP addresses", x="events", y="ip",
         yaxis={"autorange": "reversed", "categoryorder": "array",
-               "categoryarray": table["ip"].tolist()},
+               "categoryarray": table["ip"].tolist()}, labelled={"y": len(table)},
     )  # fmt: skip

@@ -1,82 +1,52 @@
-"""The events a reviewer must see, each with the reasons it matters.
+"""The events a reviewer must see, each with the rules it meets and their reasons.
 
-Rules, each vectorised over the whole frame:
+The rules, their thresholds, severities and allowlists are data
+(``auditlab/analysis/rules.toml``, see :mod:`auditlab.analysis.rules`); this
+module applies the event rules, each vectorised over the whole frame:
 
-- privilege changes: every ``member.role_changed`` (and sub-org role change),
-  called out when the new role is ADMIN or OWNER and when actors change their own role;
-- API key lifecycle: every ``api_key.*``, called out when it is the first key
-  that actor created in the frame;
-- SSO and domain changes: every ``sso`` and ``domain`` action that creates,
-  updates or deletes a setting (not session revocations or code requests);
-- the organisation deleted, disabled, transferred or detached;
-- member removals (``member.removed``);
-- mass deletions: ``burst`` or more ``*.deleted`` by one actor within
-  ``burst_window``; every deletion of the burst is listed;
-- activity after removal: anything an actor does after their own latest
+- listing rules (``actions``): every event with one of the listed actions,
+  with the reason the file gives (role changes, member removals, API keys,
+  the organisation itself, SSO and domain settings);
+- ``privileged_role``: a ``member.role_changed`` to one of ``roles``;
+- ``own_role_changed``: actors who change their own role;
+- ``first_api_key``: the first ``api_key.created`` of an actor in the frame;
+- ``mass_deletion``: ``burst`` or more ``*.deleted`` by one actor within
+  ``window``; every deletion of the burst is listed;
+- ``after_removal``: anything an actor does after their own latest
   ``member.removed``, unless they joined again in between;
-- off-hours administration: an administrative action (org, member
-  management, SSO, domain, API key) at a time of day, in ``tz``, when its
+- ``off_hours``: a ``watch``-ed action at a time of day, in ``tz``, when its
   actor is rarely active: at most ``usual_share`` of all their events fall
-  within two hours either side of that time of day, on any day. That follows each
-  person's own working hours wherever they live. Actors with fewer than
-  ``MIN_HISTORY`` events have no usual hours yet; for them off-hours means
-  outside 07:00-20:00 in ``tz``. Weekends alone are not off-hours: the org
+  within two hours either side of that time of day, on any day. That follows
+  each person's own working hours wherever they live. Actors with fewer than
+  ``min_history`` events have no usual hours yet; for them off-hours means
+  outside ``work_hours`` in ``tz``. Weekends alone are not off-hours: the org
   works some.
+
+Service accounts (``allow.service_accounts``) are left out of ``mass_deletion``
+and ``off_hours``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from auditlab.actions import ACTIONS, action_category
+from auditlab.analysis.rules import BEHAVIOUR_RULES, LISTING, Rule, Rules, resolve_rules
 from auditlab.analysis.vocabulary import TimeBound, codes, in_window, plain, utc_array, wall_time
-from auditlab.checks import check_whole_number
-from auditlab.errors import InvalidQuery
 
 SENSITIVE_COLUMNS = (
     "id", "created_at", "action", "actor_id", "actor_name", "actor_email", "member_user_id",
-    "member_role", "source", "ip", "country", "reason",
+    "member_role", "source", "ip", "country", "rule", "reason",
 )  # fmt: skip
-
-_CHANGED = {"sso": "SSO", "domain": "domain"}
-
-
-def _is_config_change(action: str) -> bool:
-    """Return whether an action creates, updates or deletes SSO or domain settings."""
-    verb = action.rsplit(".", 1)[-1]
-    return action_category(action) in _CHANGED and verb in ("created", "updated", "deleted")
-
-
-ORG_REASONS: dict[str, str] = {
-    "org.deleted": "organisation deleted",
-    "org.disabled": "organisation disabled",
-    "org.transferred": "organisation transferred",
-    "org.transferred_to": "organisation transferred",
-    "org.detached": "organisation detached",
-    "org.detached_from": "organisation detached",
-}
-REASONS: dict[str, str] = {
-    "member.role_changed": "role changed",
-    "org.sub_org_member_role_changed": "sub-org role changed",
-    "member.removed": "member removed",
-    "api_key.created": "API key created",
-    "api_key.deleted": "API key deleted",
-    **ORG_REASONS,
-    **{a: f"{_CHANGED[action_category(a)]} change" for a in ACTIONS if _is_config_change(a)},
-}
-# The administrative actions the off-hours rule watches.
-OFF_HOURS_ACTIONS: frozenset[str] = frozenset(
-    a for a in ACTIONS if action_category(a) in ("org", "sso", "domain", "api_key")
-) | {"member.invited", "member.removed", "member.role_changed"}
-PRIVILEGED_ROLES = ("ADMIN", "OWNER")
-MIN_HISTORY = 100
-WORK_HOURS = (7, 20)
+FRAME_COLUMNS = SENSITIVE_COLUMNS[:-2]
 BIN_MINUTES = 15
 BINS = 24 * 60 // BIN_MINUTES
 NEIGHBOURS = 120 // BIN_MINUTES  # two hours either side: absorbs a clock change
+# A rule's reason: one text, or a function of the flagged rows for texts that vary.
+Reason = str | Callable[[pd.DataFrame], pd.Series]
 
 
 def sensitive_events(
@@ -85,69 +55,142 @@ def sensitive_events(
     tz: str = "UTC",
     since: TimeBound = None,
     until: TimeBound = None,
-    burst: int = 10,
-    burst_window: str = "10min",
-    usual_share: float = 0.02,
+    rules: Rules | str | os.PathLike[str] | None = None,
+    burst: int | None = None,
+    burst_window: str | None = None,
+    usual_share: float | None = None,
 ) -> pd.DataFrame:
-    """Return the events a reviewer must see, newest first, each with its ``reason``.
+    """Return the events a reviewer must see, newest first, each with its ``rule`` and ``reason``.
 
-    Columns: ``SENSITIVE_COLUMNS``; ``reason`` joins every rule the event
-    meets with "; ". The rules read the whole frame (a first API key, a
-    removal, a burst, usual hours); ``since``/``until`` then keep the events
-    created within them. The module docstring lists the rules.
+    Columns: ``SENSITIVE_COLUMNS``; ``rule`` joins the ids of every rule the
+    event meets, ``reason`` their reasons, each with "; ", in the rules'
+    order. ``rules`` is a :class:`~auditlab.analysis.rules.Rules`, the path of
+    a TOML rules file, or None for the shipped rules; ``burst``,
+    ``burst_window`` and ``usual_share`` replace those settings of
+    ``mass_deletion`` and ``off_hours``. The rules read the whole frame (a
+    first API key, a removal, a burst, usual hours); ``since``/``until`` then
+    keep the events created within them. The module docstring lists the rules.
 
     >>> from auditlab.frame import empty_frame
-    >>> sensitive_events(empty_frame()).columns[-1]
-    'reason'
+    >>> sensitive_events(empty_frame()).columns[-2:].tolist()
+    ['rule', 'reason']
     """
-    window = _checked_window(burst, burst_window, usual_share)
-    df = df[list(SENSITIVE_COLUMNS[:-1])].reset_index(drop=True)
-    actors, names = codes(df["actor_id"])
-    action = df["action"]
-    role_changed = (action == "member.role_changed").to_numpy(dtype=bool)
-    # A rule's text is a string, or a function of the flagged rows for texts that vary.
-    rules: list[tuple[np.ndarray, str | Callable[[pd.DataFrame], pd.Series]]] = [
-        (action.isin(REASONS.keys()).to_numpy(dtype=bool),
-         lambda rows: plain(rows["action"]).map(REASONS)),
-        (role_changed & df["member_role"].isin(PRIVILEGED_ROLES).to_numpy(dtype=bool),
-         lambda rows: "new role " + plain(rows["member_role"])),
-        (role_changed & (df["member_user_id"] == df["actor_id"]).to_numpy(dtype=bool),
-         "changed own role"),
-        (_first_api_keys(df, actors), "first API key this actor created"),
-        (_bursts(df, actors, burst, window), f"mass deletion ({burst}+ within {burst_window})"),
-        (_after_removal(df, actors, names), "activity after own removal"),
-        (_off_hours(df, actors, len(names), tz, usual_share), "off-hours administration"),
-    ]  # fmt: skip
-    flagged = np.logical_or.reduce([mask for mask, _ in rules])
+    chosen = (
+        resolve_rules(rules)
+        .with_settings("mass_deletion", burst=burst, window=burst_window,
+                       names={"window": "burst_window"})
+        .with_settings("off_hours", usual_share=usual_share)
+    )  # fmt: skip
+    df = df[list(FRAME_COLUMNS)].reset_index(drop=True)
+    hits = event_rule_hits(df, chosen, tz)
+    flagged = np.zeros(len(df), dtype=bool)
+    for _, mask, _ in hits:
+        flagged |= mask
     flagged &= in_window(df["created_at"], since, until).to_numpy()
     table = df[flagged]
-    reason = pd.Series("", index=table.index, dtype="str")
-    for mask, text in rules:
-        reason = reason.mask(mask[flagged], reason + "; " + (text if isinstance(text, str)
-                                                             else text(table)))  # fmt: skip
-    table = table.assign(reason=reason.str.removeprefix("; "))
+    rule = pd.Series("", index=table.index, dtype="str")
+    reason = rule.copy()
+    for rule_id, mask, text in hits:
+        hit = mask[flagged]
+        rule = rule.mask(hit, rule + "; " + rule_id)
+        reason = reason.mask(hit, reason + "; " + (text if isinstance(text, str) else text(table)))
+    table = table.assign(rule=rule.str.removeprefix("; "), reason=reason.str.removeprefix("; "))
     return table.sort_values(["created_at", "id"], ascending=False, ignore_index=True)
 
 
-def _checked_window(burst: int, burst_window: str, usual_share: float) -> pd.Timedelta:
-    """Return ``burst_window`` as a Timedelta once every rule setting is checked."""
-    if not isinstance(usual_share, int | float) or not 0 < usual_share < 1:
-        raise InvalidQuery(
-            f"usual_share={usual_share!r} must be a fraction between 0 and 1",
-            parameter="usual_share",
-        )
-    check_whole_number("burst", burst, "deletions by one actor that make a burst", minimum=2)
-    problem = InvalidQuery(
-        f"burst_window={burst_window!r} must be a positive duration such as '10min'",
-        parameter="burst_window",
-    )
-    try:
-        window = pd.Timedelta(burst_window)
-    except (TypeError, ValueError) as error:
-        raise problem from error
-    if pd.isna(window) or window <= pd.Timedelta(0):
-        raise problem
-    return window
+def event_rule_hits(
+    df: pd.DataFrame, rules: Rules, tz: str = "UTC"
+) -> list[tuple[str, np.ndarray, Reason]]:
+    """Return, per event rule in ``rules`` (in order), its id, the mask of events it flags
+    and its reason.
+
+    ``df`` holds at least ``FRAME_COLUMNS``, in any order; masks are positional.
+
+    >>> from auditlab.frame import empty_frame
+    >>> [rule_id for rule_id, _, _ in event_rule_hits(empty_frame(), resolve_rules(None))][:2]
+    ['role_changed', 'member_removed']
+    """
+    actors, names = codes(df["actor_id"])
+    service = df["actor_id"].isin(rules.allow.service_accounts).to_numpy(dtype=bool)
+    hits = []
+    for rule in rules:
+        if rule.id not in _EVENT_RULES and LISTING not in rule.settings:
+            continue
+        build = _EVENT_RULES.get(rule.id, _listed)
+        mask, reason = build(df, rule, actors, names, tz)
+        if rule.id in BEHAVIOUR_RULES:
+            mask = mask & ~service
+        hits.append((rule.id, mask, reason))
+    return hits
+
+
+def _listed(df: pd.DataFrame, rule: Rule, *_: object) -> tuple[np.ndarray, Reason]:
+    reasons = rule.settings[LISTING]
+    mask = df["action"].isin(reasons.keys()).to_numpy(dtype=bool)
+    return mask, lambda rows: plain(rows["action"]).map(reasons)
+
+
+def _role_changes(df: pd.DataFrame) -> np.ndarray:
+    return (df["action"] == "member.role_changed").to_numpy(dtype=bool)
+
+
+def _privileged_role(df: pd.DataFrame, rule: Rule, *_: object) -> tuple[np.ndarray, Reason]:
+    granted = df["member_role"].isin(rule.settings["roles"]).to_numpy(dtype=bool)
+    return _role_changes(df) & granted, lambda rows: "new role " + plain(rows["member_role"])
+
+
+def _own_role_changed(df: pd.DataFrame, *_: object) -> tuple[np.ndarray, Reason]:
+    own = (df["member_user_id"] == df["actor_id"]).to_numpy(dtype=bool, na_value=False)
+    return _role_changes(df) & own, "changed own role"
+
+
+def _first_api_key(
+    df: pd.DataFrame, rule: Rule, actors: np.ndarray, *_: object
+) -> tuple[np.ndarray, Reason]:
+    return _first_api_keys(df, actors), "first API key this actor created"
+
+
+def _mass_deletion(
+    df: pd.DataFrame, rule: Rule, actors: np.ndarray, *_: object
+) -> tuple[np.ndarray, Reason]:
+    burst, window = rule.settings["burst"], rule.settings["window"]
+    text = f"mass deletion ({burst}+ within {_duration_text(window)})"
+    return _bursts(df, actors, burst, window), text
+
+
+def _after_removal_rule(
+    df: pd.DataFrame, rule: Rule, actors: np.ndarray, names: pd.Index, _tz: str
+) -> tuple[np.ndarray, Reason]:
+    return _after_removal(df, actors, names), "activity after own removal"
+
+
+def _off_hours_rule(
+    df: pd.DataFrame, rule: Rule, actors: np.ndarray, names: pd.Index, tz: str
+) -> tuple[np.ndarray, Reason]:
+    return _off_hours(df, actors, len(names), tz, rule.settings), "off-hours administration"
+
+
+_EVENT_RULES: dict[str, Callable[..., tuple[np.ndarray, Reason]]] = {
+    "privileged_role": _privileged_role,
+    "own_role_changed": _own_role_changed,
+    "first_api_key": _first_api_key,
+    "mass_deletion": _mass_deletion,
+    "after_removal": _after_removal_rule,
+    "off_hours": _off_hours_rule,
+}
+
+
+def _duration_text(duration: pd.Timedelta) -> str:
+    """Return a duration as the short text pandas reads back: ``10min``, ``2h``, ``90s``.
+
+    >>> _duration_text(pd.Timedelta("10min")), _duration_text(pd.Timedelta("2h"))
+    ('10min', '2h')
+    """
+    seconds = int(duration.total_seconds())
+    for unit, size in ((" days", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _actions_where(action: pd.Series, suffix: str) -> np.ndarray:
@@ -208,10 +251,11 @@ def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.Index) -> np.
 
 
 def _off_hours(
-    df: pd.DataFrame, actors: np.ndarray, n_actors: int, tz: str, usual_share: float
+    df: pd.DataFrame, actors: np.ndarray, n_actors: int, tz: str, settings: dict
 ) -> np.ndarray:
-    """Return a mask of administrative actions at a time of day unusual for their actor."""
-    admin = df["action"].isin(OFF_HOURS_ACTIONS).to_numpy(dtype=bool) & (actors >= 0)
+    """Return a mask of watched actions at a time of day unusual for their actor."""
+    usual_share = settings["usual_share"]
+    admin = df["action"].isin(settings["watch"]).to_numpy(dtype=bool) & (actors >= 0)
     # Only actors who administer need a daily rhythm: number them 0..k-1, others -1
     # (the spare last slot is where code -1, no actor, lands).
     slot = np.full(n_actors + 1, -1, dtype=np.int64)
@@ -232,8 +276,8 @@ def _off_hours(
     rows = np.flatnonzero(admin)
     history = counts.sum(axis=1)[who[rows]]
     usual = nearby[who[rows], time_bin[rows]] > usual_share * history
-    start, end = WORK_HOURS
+    start, end = settings["work_hours"]
     in_work_hours = (minute[rows] >= start * 60) & (minute[rows] < end * 60)
     mask = np.zeros(len(df), dtype=bool)
-    mask[rows] = ~np.where(history >= MIN_HISTORY, usual, in_work_hours)
+    mask[rows] = ~np.where(history >= settings["min_history"], usual, in_work_hours)
     return mask

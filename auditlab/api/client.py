@@ -132,7 +132,10 @@ class InventClient:
         ``live=True`` for a range that includes today (read in order and
         reconciled with the server's count, see ``paging.fetch_live``).
         ``on_page(n)`` is called after each page with the number of new
-        entries it brought, e.g. to drive a progress bar.
+        entries it brought, e.g. to drive a progress bar. A page whose
+        retries run out is not raised: it ends the fetch, and the result is
+        not complete and names the error (``stopped``); for a stable range
+        it also says how far back what was read is whole (``whole_after``).
 
         >>> with InventClient("sk_test_doc", "http://127.0.0.1:1") as client:
         ...     client.fetch(Query.build(), live="yes")

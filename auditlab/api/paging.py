@@ -10,6 +10,12 @@ independent of HTTP and testable alone.
 - ``fetch_live``: a range that includes today gains entries at the front while
   it is read, shifting every later page; see its docstring for why its result
   is never short or doubled when it says it is complete.
+
+Either stops early, without raising, when a page cannot be had
+(``RetriesExhausted``): the result holds what was read, ``complete`` is False
+and ``stopped`` says why. For a stable range, ``whole_after`` then says how
+far back the result is whole anyway (see ``_whole_after``), so a caller keeps
+those days instead of losing the range.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from typing import Any
 
 import msgspec
 import orjson
+
+from auditlab.errors import RetriesExhausted
 
 Entry = dict[str, Any]
 OnPage = Callable[[int], None]
@@ -140,8 +148,11 @@ class FetchResult:
     straight from the bodies (``auditlab.frame.pages_to_table(result.bodies,
     result.rows)``). ``complete`` is True only when the unique entries
     reconciled with the server's ``pagination-count``; ``requests`` counts
-    HTTP requests, retries included. The repr shows how many entries, not the
-    entries.
+    HTTP requests, retries included. ``stopped`` is the error that ended the
+    fetch early (a page whose retries ran out), else None; ``whole_after`` is
+    set only then, for a stable range: every entry of the range whose
+    ``created_at`` is later than it is in the result. The repr shows how many
+    entries, not the entries.
 
     >>> result = FetchResult([Page.of([{"id": "a"}], count=1, page=1, take=100)], rows=[0],
     ...                      server_count=1, complete=True, requests=1)
@@ -154,11 +165,14 @@ class FetchResult:
     server_count: int
     complete: bool
     requests: int
+    stopped: Exception | None = None
+    whole_after: str | None = None
 
     def __repr__(self) -> str:
+        stopped = f", stopped={type(self.stopped).__name__}" if self.stopped else ""
         return (
             f"FetchResult(entries=<{len(self.rows)}>, server_count={self.server_count}, "
-            f"complete={self.complete}, requests={self.requests})"
+            f"complete={self.complete}, requests={self.requests}{stopped})"
         )
 
     @property
@@ -248,7 +262,10 @@ def fetch_stable(
 
     Complete when the unique entries equal the count and every page reported
     the same count. ``on_page(n)`` is called in the calling thread after each
-    page with the number of new entries it brought.
+    page with the number of new entries it brought. A page whose retries run
+    out stops the fetch: the pages not started are dropped, those in flight
+    are not waited for, and the result holds the pages read contiguously from
+    page 1, with ``stopped`` and ``whole_after`` set.
 
     >>> pages = {1: Page.of([{"id": "b"}, {"id": "a"}], count=3, page=1, take=2),
     ...          2: Page.of([{"id": "c"}], count=3, page=2, take=2)}
@@ -256,35 +273,94 @@ def fetch_stable(
     >>> [e["id"] for e in result.entries], result.complete, result.requests
     (['b', 'a', 'c'], True, 2)
     """
-    first = fetch_page(1)
+    try:
+        first = fetch_page(1)
+    except RetriesExhausted as error:
+        return FetchResult([], [], 0, False, 0, stopped=error)
     pages = [first]
     progress = _Progress(on_page)
     progress.report(first)
     last = math.ceil(first.count / first.take)
+    stopped: RetriesExhausted | None = None
     if last > 1:
         pool = ThreadPoolExecutor(max_workers=min(max_concurrency, last - 1))
         try:
             pending: set[Future[Page]] = {
                 pool.submit(fetch_page, number) for number in range(2, last + 1)
             }
-            while pending:
+            while pending and stopped is None:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    pages.append(future.result())  # a failed page raises here: stop
+                    try:
+                        pages.append(future.result())
+                    except RetriesExhausted as error:
+                        stopped = stopped or error
+                        continue
                     progress.report(pages[-1])
         except BaseException:
-            # a failed page or Ctrl-C: drop the pages not started and do not wait for
-            # the ones in flight (they may be sleeping in a retry or the rate limiter)
+            # another error or Ctrl-C: give up the pool as below, then let it rise
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-        pool.shutdown()
+        # after a lost page: drop the pages not started and do not wait for the ones
+        # in flight (they may be sleeping in a retry or the rate limiter)
+        pool.shutdown(wait=stopped is None, cancel_futures=True)
     pages.sort(key=lambda page: page.page)
+    if stopped is not None:
+        return _stopped_early(pages, stopped)
     ordered = _Collector()
     for page in pages:
         ordered.add(page)
     counts = {page.count for page in pages}
     complete = len(counts) == 1 and len(ordered.rows) == first.count
     return ordered.result(max(counts), complete)
+
+
+def _stopped_early(pages: list[Page], stopped: RetriesExhausted) -> FetchResult:
+    """Return the result of a stable fetch that lost a page: its pages 1..k without a gap."""
+    prefix = []
+    for page in pages:  # sorted by number
+        if page.page != len(prefix) + 1:
+            break
+        prefix.append(page)
+    ordered = _Collector()
+    for page in prefix:
+        ordered.add(page)
+    result = ordered.result(prefix[0].count, False)
+    result.stopped = stopped
+    result.whole_after = _whole_after(prefix, len(ordered.rows))
+    return result
+
+
+def _whole_after(prefix: list[Page], unique: int) -> str | None:
+    """Return the created_at after which a stable range's pages 1..k hold every entry.
+
+    Why that is never wrong: the range cannot change (it ends before today,
+    and the log is append-only), and every page of the prefix was answered
+    with the same count, so they all saw one and the same list: had an entry
+    arrived between two answers, the count would differ. Pages 1..k of one
+    list, without a gap and without a repeated id, are its first
+    ``k * take`` entries, and the list is newest first by ``created_at``
+    (checked here, not assumed). So every entry of the range newer than the
+    oldest one read is among them: for a UTC day after that entry's day,
+    every entry of the day was read. None when any of this does not hold
+    (counts differ, an id repeats, a page is not full, a ``created_at`` is
+    missing or out of order): then nothing is claimed.
+
+    >>> pages = [Page.of([{"id": "b", "created_at": "2026-10-14T08:00:01Z"},
+    ...                   {"id": "a", "created_at": "2026-10-13T23:00:00Z"}],
+    ...                  count=5, page=1, take=2)]
+    >>> _whole_after(pages, 2)
+    '2026-10-13T23:00:00Z'
+    """
+    keys = [key for page in prefix for key in page.keys]
+    if not keys or unique != len(keys) or len({page.count for page in prefix}) != 1:
+        return None
+    if not all(page.length == page.take == len(page.keys) for page in prefix):
+        return None
+    stamps = [_created_at(key.created_at) for key in keys]
+    if any(key.created_at is None for key in keys) or stamps != sorted(stamps, reverse=True):
+        return None
+    return keys[-1].created_at
 
 
 def fetch_live(
@@ -308,14 +384,18 @@ def fetch_live(
     push everything down), so reading pages in order until a short page sees
     every entry that existed when page 1 was read: an entry can move from
     page p to p+1, where we see it again, but never jump over the page being
-    read. Only newcomers can then be missing, and all of them are newer than
-    the top entry of that page 1 (the anchor). A further pass from page 1 that
-    reads on until it meets the anchor (or a short page) therefore sees every
-    entry that existed when it began; it costs about one page per 100
-    newcomers, usually one request. A pass that runs far beyond the list's
-    size sets no anchor, so the next pass reads the whole list again. After
+    read. Only newcomers can then be missing, and almost all of them are newer
+    than the top entry of that page 1 (the anchor). A further pass from page 1
+    that reads on until it meets the anchor (or a short page) therefore sees
+    every entry that existed when it began; it costs about one page per 100
+    newcomers, usually one request. An entry written late (its ``created_at``
+    older than the anchor's) lands behind the anchor instead: a pass that
+    meets the anchor without finding anything new shows that, and so does a
+    pass that runs far beyond the list's size; either sets no anchor, so the
+    next pass reads the whole list again. After
     ``max_passes`` passes without reconciling, ``complete`` is False and the
-    caller must not treat the range as whole.
+    caller must not treat the range as whole. A page whose retries run out
+    ends it the same way, with ``stopped`` set.
 
     >>> pages = {1: Page.of([{"id": "b", "created_at": "2026-10-14T08:00:01Z"},
     ...                      {"id": "a", "created_at": "2026-10-14T08:00:00Z"}],
@@ -327,28 +407,39 @@ def fetch_live(
     seen = _Collector(on_page)
     count = 0
     anchor: Any = None
-    for sweep in range(1, max_passes + 1):
-        seen.sweep = sweep
-        first = fetch_page(1)
-        top = first.keys[0].id if first.keys else None
-        # a pass that chases an ever-growing list gives up, and then sets no anchor
-        last = 2 * math.ceil(first.count / first.take) + 2
-        page = first
-        while True:
-            seen.add(page)
-            count = page.count
-            if len(seen.rows) == count:
-                return seen.result(count, True)
-            if len(seen.rows) > count:
-                # the server forgot entries it had shown: no pass can reconcile that
-                return seen.result(count, False)
-            if page.is_short or (anchor is not None and any(key.id == anchor for key in page.keys)):
-                anchor = top
-                break
-            if page.page >= last:
-                anchor = None
-                break
-            page = fetch_page(page.page + 1)
+    try:
+        for sweep in range(1, max_passes + 1):
+            seen.sweep = sweep
+            found_before = len(seen.rows)
+            first = fetch_page(1)
+            top = first.keys[0].id if first.keys else None
+            # a pass that chases an ever-growing list gives up, and then sets no anchor
+            last = 2 * math.ceil(first.count / first.take) + 2
+            page = first
+            while True:
+                seen.add(page)
+                count = page.count
+                if len(seen.rows) == count:
+                    return seen.result(count, True)
+                if len(seen.rows) > count:
+                    # the server forgot entries it had shown: no pass can reconcile that
+                    return seen.result(count, False)
+                if page.is_short:
+                    anchor = top
+                    break
+                if anchor is not None and any(key.id == anchor for key in page.keys):
+                    # nothing new before the anchor: what is missing was written late,
+                    # behind it, so the next pass reads the whole list again
+                    anchor = top if len(seen.rows) > found_before else None
+                    break
+                if page.page >= last:
+                    anchor = None
+                    break
+                page = fetch_page(page.page + 1)
+    except RetriesExhausted as error:
+        result = seen.result(count, False)
+        result.stopped = error
+        return result
     return seen.result(count, False)
 
 

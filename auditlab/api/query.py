@@ -2,7 +2,10 @@
 
 ``PARAMETER_NAMES`` is the one mapping from our names to Invent's query
 parameter names: if Invent renames one, this is the only line to change.
-The sandbox server reads the same mapping, so both sides move together.
+``FILTER_RULES`` says, for each filter, whether the cache may apply it
+locally or must ask the server. The sandbox reads neither: it has its own
+reading of Invent's documented contract, so a mistake here shows up in tests
+instead of being shared by both sides.
 """
 
 from __future__ import annotations
@@ -28,6 +31,62 @@ PARAMETER_NAMES: dict[str, str] = {
 }
 
 ID_FILTERS: tuple[str, ...] = ("user_id", "assistant_id", "workflow_id", "connection_id")
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    """How one filter selects entries, as far as Invent's documentation proves it.
+
+    ``local`` is True when the documented rule is exact enough to apply to
+    cached entries ourselves; False when the server must be asked (and its
+    answer is cached as that filter's own tree). ``rule`` says why.
+    """
+
+    local: bool
+    rule: str
+
+
+# The one table of filter rules (README "Filters mean what the server says" repeats it).
+# A filter is applied locally, to entries fetched without it, only where the
+# documentation pins its rule down; everywhere else the server decides.
+FILTER_RULES: dict[str, FilterRule] = {
+    "date_from": FilterRule(True, "documented: entries whose created_at (ISO-8601, UTC) falls "
+                            "on this UTC day or later; the cache is split by that same UTC day"),
+    "date_to": FilterRule(True, "documented: entries whose created_at falls on this UTC day "
+                          "or earlier"),
+    "action": FilterRule(True, "documented: entries whose action is exactly this one of the "
+                         "documented action types (ALL: every entry)"),
+    "user_id": FilterRule(False, "'the user who performed the action': both actor and user are "
+                          "described that way and either may be absent or null, so the server "
+                          "may match actor.id, user.id or either; asked, never derived"),
+    "assistant_id": FilterRule(False, "'the affected assistant': the docs do not say whether "
+                               "only assistant.id counts (or, say, an id in metadata); asked"),
+    "workflow_id": FilterRule(False, "'the affected workflow': the docs do not say which fields "
+                              "the server matches; asked"),
+    "connection_id": FilterRule(False, "'the affected connection': the docs do not say which "
+                                "fields the server matches (integration.* entries too?); asked"),
+}  # fmt: skip
+LOCAL_FILTERS: frozenset[str] = frozenset(n for n, r in FILTER_RULES.items() if r.local)
+
+
+def derivable(wanted: dict[str, str], fetched: dict[str, str]) -> bool:
+    """Return True when the server's answer to ``wanted`` follows from its answer to ``fetched``.
+
+    Both are filters by our names (``Query.filter_key()``) over the same days.
+    True when every filter of ``fetched`` is also in ``wanted`` with the same
+    value, and the filters ``wanted`` adds are all applied locally (see
+    ``FILTER_RULES``): rows fetched under ``fetched`` then only need those.
+
+    >>> derivable({"action": "chat.deleted"}, {})
+    True
+    >>> derivable({"user_id": "usr_1"}, {}), derivable({"user_id": "usr_1"}, {"user_id": "usr_1"})
+    (False, True)
+    >>> derivable({"user_id": "usr_1", "action": "chat.deleted"}, {"user_id": "usr_1"})
+    True
+    """
+    if any(wanted.get(name) != value for name, value in fetched.items()):
+        return False
+    return all(name in LOCAL_FILTERS for name in wanted.keys() - fetched.keys())
 MAX_ID_LENGTH = 128
 MAX_TAKE = 100
 DEFAULT_TAKE = 100
@@ -126,6 +185,14 @@ class Query:
         if self.action is not None:
             key["action"] = self.action
         return key
+
+    def local_filters(self) -> dict[str, str]:
+        """Return the filters (not the dates) that may be applied to cached rows locally.
+
+        >>> Query.build(action="chat.deleted", user_id="usr_1").local_filters()
+        {'action': 'chat.deleted'}
+        """
+        return {name: value for name, value in self.filter_key().items() if name in LOCAL_FILTERS}
 
     @property
     def path(self) -> str:

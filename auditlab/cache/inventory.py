@@ -36,7 +36,10 @@ def describe(root: Path) -> list[OrgSummary]:
     for folder in sorted(root.glob("org=*")):
         manifest = OrgCache(root, folder.name.removeprefix("org=")).manifest()
         tree = manifest.trees.get(UNFILTERED)
-        days = sorted(d for d, r in tree.days.items() if r.complete) if tree else []
+        # Days before the recorded start of the history hold nothing by definition
+        # (a run may span them); they are not the org's history.
+        start = (tree.start or "") if tree else ""
+        days = sorted(d for d, r in tree.days.items() if r.complete and d >= start) if tree else []
         records = tree.days.values() if tree else ()
         summaries.append(
             OrgSummary(

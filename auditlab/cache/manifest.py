@@ -59,13 +59,29 @@ class DayRecord:
     size: int = 0
 
 
+@dataclass(frozen=True)
+class RangeCheck:
+    """The last time a cached range (``first..last`` fetched in one query) was verified.
+
+    ``server_count`` is what the server counted then, ``cached`` the rows the
+    cache held; ``refetched`` is True when they differed and the range was
+    fetched again.
+    """
+
+    at: str
+    server_count: int
+    cached: int
+    refetched: bool
+
+
 @dataclass
 class Tree:
-    """The days cached under one filter, and the first day that can hold an entry."""
+    """The days cached under one filter, the first day that can hold an entry, range checks."""
 
     filter: dict[str, str]
     days: dict[str, DayRecord] = field(default_factory=dict)
     start: str | None = None
+    checks: dict[str, RangeCheck] = field(default_factory=dict)
 
     def state(self, folder: Path) -> TreeState:
         """Return what this tree knows for certain, trusting only parts still on disk."""
@@ -80,10 +96,15 @@ class Tree:
 
 @dataclass
 class Manifest:
-    """Every tree of one org, keyed by filter fingerprint (``all`` = unfiltered)."""
+    """Every tree of one org, keyed by filter fingerprint (``all`` = unfiltered).
+
+    ``verified`` sums up the last verification against the server (``at``,
+    ``first``, ``last``, ``checked``, ``refetched``), None when there was none.
+    """
 
     org_id: str
     trees: dict[str, Tree] = field(default_factory=dict)
+    verified: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: Path, org_id: str) -> Manifest:
@@ -96,10 +117,11 @@ class Manifest:
                 filter=dict(tree["filter"]),
                 days={day: DayRecord(**record) for day, record in tree["days"].items()},
                 start=tree.get("start"),
+                checks={span: RangeCheck(**c) for span, c in tree.get("checks", {}).items()},
             )
             for key, tree in raw.get("trees", {}).items()
         }
-        return cls(raw.get("org_id", org_id), trees)
+        return cls(raw.get("org_id", org_id), trees, raw.get("verified"))
 
     def tree(self, filters: dict[str, str]) -> Tree:
         """Return the tree for filters, adding an empty one if there is none yet."""
@@ -115,11 +137,13 @@ class Manifest:
             "format": FORMAT,
             "schema": SCHEMA_VERSION,
             "org_id": self.org_id,
+            "verified": self.verified,
             "trees": {
                 key: {
                     "filter": tree.filter,
                     "start": tree.start,
                     "days": {day: asdict(record) for day, record in sorted(tree.days.items())},
+                    "checks": {span: asdict(c) for span, c in sorted(tree.checks.items())},
                 }
                 for key, tree in sorted(self.trees.items())
             },

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from auditlab.cache.files import read_json, write_json
+from auditlab.cache.files import locked, read_json, write_json
 
 KEYS_FOLDER = "_keys"
 OWN_ORG = "c"
@@ -52,9 +52,7 @@ def resolve_org_folder(
     kept under the key's fingerprint and asked again next time.
     """
     book_path = root / KEYS_FOLDER / f"{fingerprint}.json"
-    book = read_json(book_path)
-    book = book if isinstance(book, dict) else {}
-    known = book.get(org_id)
+    known = _book(book_path).get(org_id)
     if isinstance(known, str):
         return org_folder_name(known)
     entry = newest_entry()
@@ -64,6 +62,14 @@ def resolve_org_folder(
         if org_id == OWN_ORG:
             return f"key-{fingerprint}"
         real = org_id
-    book[org_id] = real
-    write_json(book_path, book)
+    with locked(book_path):  # another process may be adding another org to this book
+        book = _book(book_path)
+        book[org_id] = real
+        write_json(book_path, book)
     return org_folder_name(real)
+
+
+def _book(path: Path) -> dict[str, Any]:
+    """Return the orgs a key's book names, by the id asked for (empty when none)."""
+    book = read_json(path)
+    return book if isinstance(book, dict) else {}

@@ -2,7 +2,10 @@
 
 A past day never changes once complete (the log is append-only), so it is
 answered from the cache; missing past days are grouped into contiguous runs,
-each fetched as one query; today is always fetched again, on its own.
+each fetched as one query; today is always fetched again, on its own. A day
+becomes complete only once a grace period past its end has gone by (entries
+written just before midnight can show up just after it); until then it is
+"fresh": fetched every time, like today.
 """
 
 from __future__ import annotations
@@ -17,6 +20,23 @@ from dataclasses import dataclass
 MAX_RUN_DAYS = 31
 
 Run = tuple[dt.date, dt.date]  # inclusive (first, last) days, fetched as one query
+
+# How long after a UTC midnight the day before may still receive entries. Invent
+# documents no delivery delay; queues and clock skew give seconds, minutes at
+# worst, and an hour is ten times that. It costs little: only a load in the
+# first hour of a UTC day fetches yesterday again (about one request per 100
+# of its entries), and an entry later still is what ``verify`` finds.
+DEFAULT_GRACE = dt.timedelta(hours=1)
+
+
+def last_settled(now: dt.datetime, grace: dt.timedelta = DEFAULT_GRACE) -> dt.date:
+    """Return the last UTC day whose end lies at least grace before now: it can be complete.
+
+    >>> now = dt.datetime(2026, 3, 15, 0, 30, tzinfo=dt.UTC)
+    >>> last_settled(now), last_settled(now, dt.timedelta(minutes=10))
+    (datetime.date(2026, 3, 13), datetime.date(2026, 3, 14))
+    """
+    return (now.astimezone(dt.UTC) - grace).date() - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -45,12 +65,15 @@ class SyncPlan:
     ``local`` maps each day answered from the cache to the tree that holds it;
     ``runs`` are inclusive (first, last) ranges of past days to fetch, newest
     first;
-    ``today`` is the day to fetch live, or None when the range ends before it.
+    ``today`` is the day to fetch live, or None when the range ends before it;
+    ``fresh`` the past days still in their grace period, fetched live as one
+    range and never recorded complete (None when there are none).
     """
 
     local: dict[dt.date, str]
     runs: tuple[Run, ...]
     today: dt.date | None
+    fresh: Run | None = None
 
     @property
     def local_runs(self) -> list[Run]:
@@ -61,7 +84,8 @@ class SyncPlan:
     def missing(self) -> list[dt.date]:
         """Return every day this plan must fetch, oldest first."""
         days = [day for first, last in self.runs for day in day_range(first, last)]
-        return days + ([self.today] if self.today else [])
+        fresh = list(day_range(*self.fresh)) if self.fresh else []
+        return days + fresh + ([self.today] if self.today else [])
 
 
 def plan_sync(
@@ -72,10 +96,15 @@ def plan_sync(
     *,
     refresh: bool = False,
     max_run_days: int = MAX_RUN_DAYS,
+    settled: dt.date | None = None,
 ) -> SyncPlan:
     """Return the plan for days first..last: the trees in ``trees`` are asked in order.
 
-    Put the unfiltered tree first: it answers any filtered query locally.
+    ``settled`` is the last day that can be complete (``last_settled``;
+    default: yesterday, no grace); the days after it before today are fresh.
+
+    Put the broadest tree first (``OrgCache.states`` does): a day it holds
+    is read from it, filtered locally.
     ``last`` is clipped to today; with ``refresh`` nothing is answered locally.
 
     >>> day = dt.date.fromisoformat
@@ -85,9 +114,11 @@ def plan_sync(
     ([('2026-10-04', '2026-10-05'), ('2026-10-01', '2026-10-02')], '2026-10-06')
     """
     last = min(last, today)
+    yesterday = today - dt.timedelta(days=1)
+    settled = yesterday if settled is None else min(settled, yesterday)
     local: dict[dt.date, str] = {}
     missing: list[dt.date] = []
-    for day in day_range(first, min(last, today - dt.timedelta(days=1))):
+    for day in day_range(first, min(last, settled)):
         holder = None if refresh else next((k for k, t in trees.items() if t.answers(day)), None)
         if holder is None:
             missing.append(day)
@@ -96,7 +127,13 @@ def plan_sync(
     runs = tuple(
         piece for run in reversed(list(_runs(missing))) for piece in _split(run, max_run_days)
     )
-    return SyncPlan(local, runs, today if first <= today <= last else None)
+    fresh = (max(first, settled + dt.timedelta(days=1)), min(last, yesterday))
+    return SyncPlan(
+        local,
+        runs,
+        today if first <= today <= last else None,
+        fresh if fresh[0] <= fresh[1] else None,
+    )
 
 
 def day_range(first: dt.date, last: dt.date) -> Iterator[dt.date]:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,8 +28,16 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from auditlab.cache.files import write_atomic
-from auditlab.cache.manifest import PART_NAME, UNFILTERED, DayRecord, Manifest, filter_fingerprint
+from auditlab.api.query import LOCAL_FILTERS, derivable
+from auditlab.cache.files import locked, write_many
+from auditlab.cache.manifest import (
+    PART_NAME,
+    UNFILTERED,
+    DayRecord,
+    Manifest,
+    RangeCheck,
+    filter_fingerprint,
+)
 from auditlab.cache.plan import TreeState, day_range
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
 from auditlab.frame.schema import SCHEMA
@@ -41,6 +50,17 @@ MANIFEST_NAME = "_manifest.json"
 # which hands big freed blocks back to the system and faults them in again.
 _READ_POOL = pa.system_memory_pool()
 FILTERED_FOLDER = "_filtered"
+
+
+@dataclass(frozen=True)
+class CachedRange:
+    """A range of days fetched in one query and cached whole, with the rows the cache holds."""
+
+    key: str
+    filter: dict[str, str]
+    first: dt.date
+    last: dt.date
+    rows: int
 
 
 class OrgCache:
@@ -56,8 +76,6 @@ class OrgCache:
         self.root = root
         self.folder = root / f"org={org_folder}"
         self.manifest_path = self.folder / MANIFEST_NAME
-        # Ranges may be stored from several threads at once; the manifest is read-modify-write.
-        self._manifest_lock = threading.Lock()
 
     def manifest(self) -> Manifest:
         """Return the manifest as it is on disk now."""
@@ -72,10 +90,25 @@ class OrgCache:
         return self.tree_folder(key) / f"day={day.isoformat()}" / PART_NAME
 
     def states(self, filters: dict[str, str]) -> dict[str, TreeState]:
-        """Return the unfiltered tree's state, then the filter's own (if it has a filter)."""
+        """Return the state of every tree that can answer filters, broadest first.
+
+        A tree answers when the server's answer to filters follows from its
+        own (``auditlab.api.query.derivable``): the unfiltered tree for an
+        ``action`` filter, but only the filter's own tree (or one that adds
+        just ``action`` to it) for an id filter, whose rule only the server
+        knows. The filter's own tree is always listed, empty if not cached.
+        """
         manifest = self.manifest()
+        own = filter_fingerprint(filters)
+        broader = {UNFILTERED: {}} if derivable(filters, {}) else {}
+        broader.update(
+            (key, tree.filter)
+            for key, tree in manifest.trees.items()
+            if derivable(filters, tree.filter)
+        )
+        broader.pop(own, None)
         states = {}
-        for key in dict.fromkeys((UNFILTERED, filter_fingerprint(filters))):
+        for key in [*sorted(broader, key=lambda k: (len(broader[k]), k)), own]:
             tree = manifest.trees.get(key)
             states[key] = tree.state(self.tree_folder(key)) if tree else TreeState()
         return states
@@ -100,54 +133,106 @@ class OrgCache:
         key = filter_fingerprint(filters)
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         by_day = split_by_day(table, first, last)
-        records: dict[str, DayRecord] = {}
-        for day in day_range(first, last):
-            rows = by_day.get(day)
-            sha256, size = None, 0
-            if rows is not None:
-                data = parquet_bytes(rows)
-                sha256, size = hashlib.sha256(data).hexdigest(), len(data)
-                write_atomic(self.part_path(key, day), data)
-            records[day.isoformat()] = DayRecord(
-                rows=0 if rows is None else rows.num_rows,
+        parts = {day: parquet_bytes(rows) for day, rows in by_day.items()}
+        records = {
+            day.isoformat(): DayRecord(
+                rows=by_day[day].num_rows if day in by_day else 0,
                 complete=complete,
                 first=first.isoformat(),
                 last=last.isoformat(),
                 server_count=server_count,
                 fetched_at=fetched_at,
-                sha256=sha256,
-                size=size,
+                sha256=hashlib.sha256(parts[day]).hexdigest() if day in parts else None,
+                size=len(parts.get(day, b"")),
             )
-        with self._manifest_lock:
+            for day in day_range(first, last)
+        }
+        # Parts and manifest change together, under the lock every process
+        # takes: another sync writing the same days waits, so the manifest
+        # always ends describing the parts on disk, and no update is lost.
+        with locked(self.manifest_path):
+            write_many({self.part_path(key, day): data for day, data in parts.items()})
             manifest = self.manifest()
             manifest.tree(filters).days.update(records)
             manifest.save(self.manifest_path)
-        for day in day_range(first, last):
-            if day not in by_day:
-                self.part_path(key, day).unlink(missing_ok=True)
+            for day in day_range(first, last):
+                if day not in by_day:
+                    self.part_path(key, day).unlink(missing_ok=True)
         if not by_day:
             return LARGE_TEXT_SCHEMA.empty_table()
         written = pa.concat_tables(by_day[day] for day in sorted(by_day, reverse=True))
         return written.cast(LARGE_TEXT_SCHEMA).unify_dictionaries()
 
+    def ranges(
+        self, first: dt.date | None, last: dt.date | None, keys: Iterable[str] | None = None
+    ) -> list[CachedRange]:
+        """Return every range fetched in one query that holds a complete day in first..last.
+
+        Only trees in ``keys`` (default: all) are looked at, and only ranges
+        whose every day is still complete, so the rows the cache holds for the
+        range compare with the server's count for it. None as a bound means
+        no bound.
+        """
+        manifest = self.manifest()
+        found = []
+        for key in sorted(manifest.trees if keys is None else set(keys) & set(manifest.trees)):
+            tree = manifest.trees[key]
+            complete = tree.state(self.tree_folder(key)).complete
+            spans = {
+                (dt.date.fromisoformat(r.first), dt.date.fromisoformat(r.last))
+                for day, r in tree.days.items()
+                if dt.date.fromisoformat(day) in complete
+                and (first is None or first.isoformat() <= day)
+                and (last is None or day <= last.isoformat())
+            }
+            for low, high in sorted(spans, reverse=True):
+                days = list(day_range(low, high))
+                if all(day in complete for day in days):
+                    rows = sum(tree.days[day.isoformat()].rows for day in days)
+                    found.append(CachedRange(key, dict(tree.filter), low, high, rows))
+        return found
+
+    def unsettle(self, filters: dict[str, str], first: dt.date, last: dt.date) -> None:
+        """Record that the days first..last of the filter's tree are no longer known complete."""
+        with locked(self.manifest_path):
+            manifest = self.manifest()
+            days = manifest.tree(filters).days
+            for day in day_range(first, last):
+                if day.isoformat() in days:
+                    days[day.isoformat()] = replace(days[day.isoformat()], complete=False)
+            manifest.save(self.manifest_path)
+
+    def record_checks(
+        self, checks: Mapping[tuple[str, dt.date, dt.date], RangeCheck], summary: dict[str, Any]
+    ) -> None:
+        """Record each range's check (by tree key, first, last) and the verification's summary."""
+        with locked(self.manifest_path):
+            manifest = self.manifest()
+            for (key, first, last), check in checks.items():
+                if key in manifest.trees:
+                    manifest.trees[key].checks[f"{first}..{last}"] = check
+            manifest.verified = summary
+            manifest.save(self.manifest_path)
+
     def set_start(self, filters: dict[str, str], start: dt.date) -> None:
         """Record that the filter's tree holds no entry before start."""
-        with self._manifest_lock:
+        with locked(self.manifest_path):
             manifest = self.manifest()
             manifest.tree(filters).start = start.isoformat()
             manifest.save(self.manifest_path)
 
-    def read(self, sources: Mapping[dt.date, str], filters: dict[str, str]) -> pa.Table:
-        """Return the cached rows of the given days, newest first, filtered by filters.
+    def read(self, sources: Mapping[dt.date, str], local: dict[str, str]) -> pa.Table:
+        """Return the cached rows of the given days, newest first, filtered by ``local``.
 
         The table has ``LARGE_TEXT_SCHEMA`` (``SCHEMA`` with large_string text),
         ready for ``table_to_frame``.
 
         ``sources`` maps each day to the tree holding it (as ``plan_sync``
-        gives). Rows from the unfiltered tree are filtered locally, as the
-        server would have; each day's part is already newest first and a
-        dataset keeps its files' order, so reading days newest first needs
-        no sort.
+        gives, from the trees ``states`` lists); ``local`` are the query's
+        filters that are applied locally (``Query.local_filters()``), which
+        the rows of a broader tree may still need, as the server would have
+        applied them. Each day's part is already newest first and a dataset
+        keeps its files' order, so reading days newest first needs no sort.
         """
         manifest = self.manifest()
         paths = []
@@ -158,12 +243,12 @@ class OrgCache:
                 paths.append(str(self.part_path(sources[day], day)))
         if not paths:
             return LARGE_TEXT_SCHEMA.empty_table()
-        # Days fetched under the filter already match it, so one filter fits all parts.
+        # Rows fetched under a local filter already match it, so one filter fits all parts.
         # Text is read as large_string, as pandas keeps it: no copy on the way to pandas.
         dataset = ds.dataset(paths, schema=LARGE_TEXT_SCHEMA, format="parquet")
-        if not filters:
+        if not local:
             return dataset.to_table(memory_pool=_READ_POOL)
-        expression = filter_expression(filters)
+        expression = filter_expression(local)
         return compact_dictionaries(dataset.to_table(filter=expression, memory_pool=_READ_POOL))
 
 
@@ -217,17 +302,21 @@ def compact_dictionaries(table: pa.Table) -> pa.Table:
     return table
 
 
-def filter_expression(filters: dict[str, str]) -> pc.Expression | None:
-    """Return the expression keeping rows that match every filter (None: no filter).
+def filter_expression(local: dict[str, str]) -> pc.Expression | None:
+    """Return the expression keeping rows that match every local filter (None: no filter).
 
-    Our filter names are column names: ``action``, ``user_id``,
-    ``assistant_id``, ``workflow_id``, ``connection_id``.
+    Only filters whose rule is documented are applied locally (``LOCAL_FILTERS``):
+    ``action``, a column of the same name. An id filter such as ``user_id`` is
+    refused with ValueError: the column ``user_id`` is ``user.id``, which need
+    not be what the server's ``user_id`` filter matches.
 
     >>> str(filter_expression({"action": "chat.deleted"}))
     '(action == "chat.deleted")'
     """
+    if not local.keys() <= LOCAL_FILTERS:
+        raise ValueError(f"only {sorted(LOCAL_FILTERS)} are applied locally, not {sorted(local)}")
     expression = None
-    for name, value in sorted(filters.items()):
+    for name, value in sorted(local.items()):
         term = pc.field(name) == value
         expression = term if expression is None else expression & term
     return expression

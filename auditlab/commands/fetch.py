@@ -1,5 +1,8 @@
 """``auditlab fetch``: load audit logs (through the cache) and write them to Parquet or CSV.
 
+A CSV file is made to be opened in a spreadsheet: a text cell that would run as
+a formula gets a leading ``'`` (``auditlab.safety.csv_safe``); ``--raw`` writes
+the text as sent, for programs. Parquet always keeps the text as sent.
 The API key comes from ``INVENT_API_KEY`` or a ``.env`` file, never from the
 command line, where other users could read it in the process list.
 """
@@ -15,6 +18,7 @@ from auditlab.cache.files import write_atomic
 from auditlab.commands.options import add_base_url, add_cache_dir, add_no_progress
 from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
+from auditlab.safety import to_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
     add_no_progress(parser)
     parser.add_argument("--out", required=True, type=Path, help="output file: .parquet or .csv")
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="CSV: write text exactly as sent, for programs only (by default a cell a "
+        "spreadsheet would run as a formula gets a leading ')",
+    )
     parser.set_defaults(func=run)
 
 
@@ -64,15 +74,20 @@ def run(args: argparse.Namespace) -> int:
         refresh=args.refresh,
         progress=False if args.no_progress else None,
     )
-    write_atomic(args.out, frame_bytes(df, args.out.suffix.lower()))
+    write_atomic(args.out, frame_bytes(df, args.out.suffix.lower(), raw=args.raw))
     print(f"wrote {len(df):,} rows to {args.out.resolve()}")
     return 0
 
 
-def frame_bytes(df: pd.DataFrame, suffix: str) -> bytes:
-    """Return df as the bytes of a .parquet or .csv file."""
+def frame_bytes(df: pd.DataFrame, suffix: str, *, raw: bool = False) -> bytes:
+    """Return df as the bytes of a .parquet or .csv file (CSV formula-safe unless ``raw``).
+
+    >>> import pandas as pd
+    >>> frame_bytes(pd.DataFrame({"name": ["=1+1"]}), ".csv")
+    b"name\\r\\n'=1+1\\r\\n"
+    """
     if suffix == ".csv":
-        return df.to_csv(index=False).encode()
+        return to_csv(df, raw=raw).encode()
     buffer = io.BytesIO()
     df.to_parquet(buffer, index=False)
     return buffer.getvalue()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # The option that sets each parameter, so an error names what the user typed.
 OPTIONS: dict[str, str] = {
     "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--action",
-    "tz": "--tz", "base_url": "--base-url",
+    "tz": "--tz", "base_url": "--base-url", "rules": "--rules", "baseline": "--baseline",
 }  # fmt: skip
 
 
@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the compliance report (HTML) for an org and a period",
         description="Run the compliance report notebook with papermill and export it as one "
         f"HTML file that renders with no network. The API key comes from {API_KEY_VARIABLE} or "
-        "a .env file only; with neither (and no --base-url) the built-in sandbox is used.",
+        "a .env file only; with neither (and no --base-url) the built-in sandbox is used. "
+        "The findings are also written beside the HTML as <out>.findings.json.",
     )
     parser.add_argument("--org", default="c", help="org id, or 'c' for the key's own (default)")
     parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
@@ -44,6 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="replace emails, names and IP addresses by pseudonyms")  # fmt: skip
     parser.add_argument("--tz", default="UTC", help="time zone for times of day (default UTC)")
     parser.add_argument("--keep-notebook", metavar="PATH", help="also keep the executed notebook")
+    parser.add_argument("--rules", metavar="FILE",
+                        help="TOML rules file (default: the rules shipped with auditlab)")
+    parser.add_argument("--baseline", metavar="OLD.findings.json",
+                        help="an earlier report's findings: mark and count what is new")
+    parser.add_argument("--xlsx", metavar="FILE",
+                        help="also write a workbook: findings, evidence per rule, actors, "
+                             "provenance")
+    parser.add_argument("--pdf", metavar="FILE",
+                        help="also print the report to PDF with headless Chromium")  # fmt: skip
     add_no_progress(parser, old="--quiet")
     parser.set_defaults(func=run)
 
@@ -61,19 +71,28 @@ def run(args: argparse.Namespace) -> int:
         pseudonymize=args.pseudonymize,
         keep_notebook=args.keep_notebook,
         progress=not args.no_progress and sys.stderr.isatty(),
+        rules=args.rules,
+        baseline=args.baseline,
+        xlsx=args.xlsx,
+        pdf=args.pdf,
     )
     print(out.resolve())
     return 0
 
 
 def checked_scope(args: argparse.Namespace) -> Scope:
-    """Return the report's scope from the options, or raise InvalidQuery naming the option."""
+    """Return the report's scope from the options (rules and baseline checked too), or raise
+    InvalidQuery naming the option."""
+    from auditlab.analysis.rules import load_rules
     from auditlab.api.credentials import resolve_base_url
-    from auditlab.report import Scope
+    from auditlab.report import Scope, read_baseline
 
     try:
         if args.base_url is not None:
             resolve_base_url(args.base_url)
+        load_rules(args.rules)
+        if args.baseline is not None:
+            read_baseline(args.baseline)
         return Scope.build(
             args.org,
             date_from=args.date_from,

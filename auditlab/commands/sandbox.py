@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import signal
 import threading
 
 from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.sandbox.server import DEFAULT_RATE_LIMIT, check_loopback, serve
+from auditlab.sandbox.undocumented import DEFAULT_LATE_DELAY, USER_FILTERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +38,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cut-rate", type=float, default=0.0, help="share of bodies cut short")
     parser.add_argument("--live", type=int, default=0, help="entries appended after each page")
     parser.add_argument("--chaos", type=float, default=0.0, help="share of entries with unknowns")
+    parser.add_argument(
+        "--hostile",
+        type=float,
+        default=0.0,
+        help="share of entries with hostile text (markup, formulas, bidi controls, huge sizes) "
+        "in every free-text field",
+    )
+    parser.add_argument(
+        "--user-filter",
+        choices=USER_FILTERS,
+        default="user",
+        help="which person the user_id filter matches (default user)",
+    )
+    parser.add_argument(
+        "--person-gaps",
+        type=float,
+        default=0.0,
+        help="share of entries naming the person in actor only or user only",
+    )
+    parser.add_argument(
+        "--late", type=int, default=0, help="entries per UTC midnight that are shown late"
+    )
+    parser.add_argument(
+        "--late-delay",
+        type=float,
+        default=DEFAULT_LATE_DELAY.total_seconds(),
+        metavar="SECONDS",
+        help=f"longest delay past midnight (default {DEFAULT_LATE_DELAY.total_seconds():.0f})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -44,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         check_loopback(args.host)
     except ValueError as error:
         raise SystemExit(f"auditlab sandbox: --host: {error}") from None
-    with serve(
+    running = serve(
         api_key=args.api_key,
         seed=args.seed,
         days=args.days,
@@ -55,9 +87,19 @@ def run(args: argparse.Namespace) -> int:
         cut_rate=args.cut_rate,
         live=args.live,
         chaos=args.chaos,
+        hostile=args.hostile,
+        user_filter=args.user_filter,
+        person_gaps=args.person_gaps,
+        late=args.late,
+        late_delay=dt.timedelta(seconds=args.late_delay),
         host=args.host,
         port=args.port,
-    ) as sandbox:
+    )
+    with contextlib.ExitStack() as stack:
+        try:
+            sandbox = stack.enter_context(running)
+        except ValueError as error:  # a knob out of range, named by the message
+            raise SystemExit(f"auditlab sandbox: {error}") from None
         print(f"Invent sandbox for org {sandbox.org.org_id} ({len(sandbox.org.entries)} entries)")
         print(f"{BASE_URL_VARIABLE}={sandbox.base_url}")
         print(f"{API_KEY_VARIABLE}={sandbox.api_key}")

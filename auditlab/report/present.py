@@ -1,7 +1,8 @@
 """Small HTML pieces a report notebook displays: notes, figures, tables, the evidence.
 
-Everything that comes from the data is HTML-escaped; timestamps are shown in
-the report's time zone.
+Everything that comes from the data is HTML-escaped, its invisible and
+direction-changing characters shown and long text cut
+(``auditlab.safety.display_text``); timestamps are shown in the report's time zone.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import pandas as pd
 
 from auditlab._version import __version__
 from auditlab.analysis.figures import label
+from auditlab.analysis.rules import Rules
 from auditlab.report.digest import digest_columns
 from auditlab.report.scope import Scope
+from auditlab.safety import display_frame, display_text
+from auditlab.tables import MISSING, TABLE_CLASSES, table_html
 
-TABLE_CLASSES = "auditlab-table"
-MISSING = "—"
+# A cell's text is cut here: table cells do not wrap, and one long name must
+# not push the rest of its row out of sight.
+TABLE_TEXT_LIMIT = 120
 
 
 def show(fragment: str) -> None:
@@ -38,36 +43,35 @@ def note(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
 
-def table_html(
+def report_table(
     df: pd.DataFrame,
     *,
     empty: str,
     tz: str = "UTC",
     columns: Sequence[str] | None = None,
-    max_rows: int | None = None,
+    caption: str | None = None,
 ) -> str:
-    """Return df as an HTML table (times in tz), or the ``empty`` note when it has no rows.
+    """Return df as a report table (times in tz, columns labelled), or the ``empty`` note.
 
-    >>> table_html(pd.DataFrame({"a": [1]}), empty="none").startswith("<table")
+    Longer than a page, it sorts, searches and pages (:func:`auditlab.tables.table_html`).
+    Text is shown through ``auditlab.safety.display_text``, cut at
+    ``TABLE_TEXT_LIMIT`` characters.
+
+    >>> "<th>Events</th>" in report_table(pd.DataFrame({"events": [1]}), empty="none")
     True
-    >>> table_html(pd.DataFrame({"a": []}), empty="Nothing found.")
+    >>> report_table(pd.DataFrame({"a": []}), empty="Nothing found.")
     '<p>Nothing found.</p>'
     """
     if df.empty:
         return note(empty)
-    shown = df[list(columns)] if columns is not None else df
-    rest = 0
-    if max_rows is not None and len(shown) > max_rows:
-        shown, rest = shown.head(max_rows), len(shown) - max_rows
-    shown = shown.copy()
+    shown = (df[list(columns)] if columns is not None else df).copy()
     for name in shown.columns:
         if isinstance(shown[name].dtype, pd.DatetimeTZDtype):
-            shown[name] = shown[name].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
+            shown[name] = shown[name].dt.tz_convert(tz)
+        elif pd.api.types.is_float_dtype(shown[name]):
+            shown[name] = shown[name].map("{:,.0f}".format, na_action="ignore")
     shown.columns = _headings(shown.columns)
-    body = shown.to_html(
-        index=False, border=0, classes=TABLE_CLASSES, na_rep=MISSING, float_format="{:,.0f}".format
-    )
-    return body + (note(f"… and {rest:,} more rows.") if rest else "")
+    return table_html(display_frame(shown, TABLE_TEXT_LIMIT), caption=caption)
 
 
 def headline_html(figures: Mapping[str, Any]) -> str:
@@ -90,7 +94,8 @@ def scope_html(
 ) -> str:
     """Return the scope of a report as a definition table."""
     rows = {
-        "Organisation": f"{org_name or 'unknown'} ({org_id or scope.org_id})",
+        "Organisation": f"{display_text(org_name or 'unknown')} "
+        f"({display_text(org_id or scope.org_id)})",
         "Period (UTC days, inclusive)": (
             f"{scope.date_from.isoformat()} to {scope.date_to.isoformat()} ({scope.days} days)"
         ),
@@ -105,7 +110,7 @@ def scope_html(
     return _definitions(rows)
 
 
-def evidence_html(
+def provenance(
     scope: Scope,
     *,
     df: pd.DataFrame,
@@ -113,13 +118,18 @@ def evidence_html(
     base_url: str,
     loaded_at: dt.datetime,
     fetched: tuple[str, str] | None,
-    pseudonymized: bool,
-) -> str:
-    """Return the evidence appendix: the query, fetch times, entry count and data digest.
+    rules: Rules | None = None,
+    baseline: str | None = None,
+    verified: str | None = None,
+) -> dict[str, str]:
+    """Return where a report's data and rules come from, as labelled lines (the evidence).
 
     ``df`` is the frame the digest was taken over (as loaded, before any
     pseudonymization); ``fetched`` is the earliest and latest time the
-    cached days were fetched from the server, when known.
+    cached days were fetched from the server, when known; ``verified`` the
+    line saying when the cache was last verified against the server
+    (``auditlab.report.last_verification``), None if it never was;
+    ``baseline`` describes the earlier findings compared with.
     """
     newest = df["created_at"].max() if len(df) else None
     oldest = df["created_at"].min() if len(df) else None
@@ -131,14 +141,27 @@ def evidence_html(
         "Fetched from the server (UTC)": (
             f"{fetched[0]} to {fetched[1]}" if fetched else "not recorded"
         ),
+        "Cache verified": verified or "never verified against the server's counts",
         "Entries": f"{len(df):,}",
         "Oldest / newest entry (UTC)": (
             f"{oldest:%Y-%m-%d %H:%M:%S} / {newest:%Y-%m-%d %H:%M:%S}" if len(df) else MISSING
         ),
         "SHA-256 of the data": digest,
         "Columns covered": ", ".join(digest_columns(df)),
-        "Made with": f"auditlab {__version__}, pandas {pd.__version__}",
     }
+    if rules is not None:
+        rows["Rules"] = f"{rules.source} ({len(rules)} rules)"
+        rows["SHA-256 of the rules"] = rules.sha256
+    rows["Baseline"] = baseline or "none"
+    rows["Made with"] = f"auditlab {__version__}, pandas {pd.__version__}"
+    return rows
+
+
+def evidence_html(
+    scope: Scope, rows: Mapping[str, str], *, loaded_at: dt.datetime, pseudonymized: bool
+) -> str:
+    """Return the evidence appendix: :func:`provenance` lines, how to recompute the digest."""
+    query, kept = scope.query, scope.local_actions
     recompute = (
         "import auditlab, auditlab.report\n"
         f"df = auditlab.load_audit_logs({query.org_id!r}, "

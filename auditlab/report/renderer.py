@@ -5,7 +5,9 @@ nbconvert's HTML exporter drops, and its maps fetch country outlines from a
 CDN. ``setup_notebook()`` fixes both for a report: it displays plotly.js
 once, preceded by the bundled world outlines, and makes every later figure an
 HTML fragment that uses that one copy (plus the plotly mimetype, so JupyterLab
-still draws figures natively).
+still draws figures natively). It also makes the notebook show DataFrames and
+Series with their invisible and direction-changing characters revealed
+(``auditlab.safety``), as the report's own tables do.
 
 A notebook for exploring is opened in JupyterLab or VS Code, which draw the
 plotly mimetype with their own plotly.js: ``setup_notebook(standalone=False)``
@@ -23,6 +25,8 @@ from typing import Any
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 from plotly.offline import get_plotlyjs
+
+from auditlab.tables import datatables_html
 
 RENDERER_NAME = "auditlab"
 # The outline names plotly.js asks for; world_110m serves every world map.
@@ -97,13 +101,16 @@ def plotly_bootstrap_html() -> str:
 def setup_notebook(*, standalone: bool = True) -> str:
     """Return the plotly renderer name after setting up this notebook's figures.
 
-    Call it in a notebook's first cell. ``standalone`` (a report): it displays
-    plotly.js (once for the whole document) with the bundled map outlines and
-    sets the default plotly renderer to ``plotly_mimetype+auditlab``, so the
-    HTML export draws every figure with no network. ``standalone=False`` (a
-    notebook to explore in JupyterLab or VS Code): it displays only the map
-    outlines and sets ``plotly_mimetype``, so each figure is stored once and
-    the saved notebook carries no plotly.js.
+    Call it in a notebook's first cell. It displays the DataTables bundle that
+    long tables use (:mod:`auditlab.tables`) and, in IPython, shows every
+    DataFrame and Series through ``auditlab.safety`` (:func:`show_text_safely`).
+    ``standalone`` (a report): it also displays plotly.js (once for the whole
+    document) with the bundled map outlines and sets the default plotly
+    renderer to ``plotly_mimetype+auditlab``, so the HTML export draws every
+    figure with no network. ``standalone=False`` (a notebook to explore in
+    JupyterLab or VS Code): it displays only the map outlines and sets
+    ``plotly_mimetype``, so each figure is stored once and the saved notebook
+    carries no plotly.js.
 
     >>> import contextlib, io
     >>> before = pio.renderers.default
@@ -115,11 +122,39 @@ def setup_notebook(*, standalone: bool = True) -> str:
     """
     from IPython.display import display
 
+    show_text_safely()
     if standalone:
         pio.renderers[RENDERER_NAME] = ReportRenderer()
         pio.renderers.default = f"plotly_mimetype+{RENDERER_NAME}"
-        display({"text/html": plotly_bootstrap_html()}, raw=True)
+        display({"text/html": plotly_bootstrap_html() + datatables_html()}, raw=True)
     else:
         pio.renderers.default = "plotly_mimetype"
-        display({"text/html": map_outlines_html()}, raw=True)
+        display({"text/html": map_outlines_html() + datatables_html()}, raw=True)
     return pio.renderers.default
+
+
+def show_text_safely(shell: Any = None) -> bool:
+    """Return True after making IPython show frames' text cells through ``display_text``.
+
+    A DataFrame's HTML (what JupyterLab and the exported report show) is
+    pandas' own, formatted by ``auditlab.safety.frame_html``; a Series, which
+    displays as plain text, by ``display_frame``. ``shell`` defaults to the
+    running IPython; outside IPython nothing changes and the answer is False.
+
+    >>> show_text_safely()
+    False
+    """
+    import pandas as pd
+    from IPython import get_ipython
+
+    from auditlab.safety import display_frame, frame_html
+
+    shell = shell or get_ipython()
+    if shell is None:
+        return False
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(pd.DataFrame, frame_html)
+    formatters["text/plain"].for_type(
+        pd.Series, lambda series, printer, cycle: printer.text(repr(display_frame(series)))
+    )
+    return True

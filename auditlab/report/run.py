@@ -7,18 +7,22 @@ import logging
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from auditlab.analysis.rules import load_rules
 from auditlab.api.credentials import resolve_api_key
 from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
+from auditlab.report.baseline import findings_path, read_baseline
 from auditlab.report.errors import ReportFailed
 from auditlab.report.export import export_html
 from auditlab.report.paths import REPORT_NOTEBOOK, notebook_path
+from auditlab.report.pdf import find_chromium, print_pdf
 from auditlab.report.scope import Scope
 
 logger = logging.getLogger("auditlab")
@@ -83,12 +87,22 @@ def write_report(
     keep_notebook: str | Path | None = None,
     progress: bool = True,
     environment: Mapping[str, str] | None = None,
+    rules: str | os.PathLike[str] | None = None,
+    baseline: str | os.PathLike[str] | None = None,
+    xlsx: str | os.PathLike[str] | None = None,
+    pdf: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Return the path of the compliance report written as one self-contained HTML file.
 
     Executes ``notebooks/compliance_report.ipynb`` for the scope, exports it
     without code and checks that neither the HTML nor the executed notebook
     contains the API key before either is written where the caller asked.
+    The findings go beside the HTML as JSON (:func:`findings_path`).
+    ``rules`` is a TOML rules file (default: the shipped rules), ``baseline``
+    an earlier report's findings file (findings it lacks are marked new);
+    ``xlsx`` and ``pdf`` also write the workbook and the page printed by
+    headless Chromium. Bad rules, a bad baseline or no Chromium for ``pdf``
+    raise before anything is fetched.
 
     >>> import datetime as dt
     >>> from auditlab.sandbox import serve
@@ -102,6 +116,11 @@ def write_report(
     >>> path.name, "sk_test_doc" in path.read_text()
     ('report.html', False)
     """
+    load_rules(rules)
+    if baseline is not None:
+        read_baseline(baseline)
+    if pdf is not None:
+        find_chromium()
     parameters = {
         "org_id": scope.org_id,
         "date_from": scope.date_from.isoformat(),
@@ -111,9 +130,16 @@ def write_report(
         "cache_dir": None if cache_dir is None else str(Path(cache_dir).resolve()),
         "pseudonymize": pseudonymize,
         "tz": scope.tz,
+        "rules": None if rules is None else str(Path(rules).resolve()),
+        "baseline": None if baseline is None else str(Path(baseline).resolve()),
     }
     with tempfile.TemporaryDirectory(prefix="auditlab-report-") as work:
         executed_path = Path(work) / REPORT_NOTEBOOK
+        drafts = {findings_path(out): Path(work) / "findings.json"}
+        parameters["findings_out"] = str(drafts[findings_path(out)])
+        if xlsx is not None:
+            drafts[Path(xlsx)] = Path(work) / "report.xlsx"
+            parameters["workbook_out"] = str(drafts[Path(xlsx)])
         try:
             executed = run_notebook(
                 notebook_path(REPORT_NOTEBOOK),
@@ -127,12 +153,16 @@ def write_report(
                 _keep(executed_path, Path(keep_notebook), environment)
         title = f"Compliance report {scope.date_from.isoformat()} to {scope.date_to.isoformat()}"
         draft = export_html(executed, Path(work) / "report.html", title=title)
-        _refuse_secrets(draft, environment)
-        target = Path(out)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(draft, target)
-    logger.info("wrote the report to %s", target)
-    return target
+        drafts[Path(out)] = draft
+        for written in drafts.values():
+            _refuse_secrets(written, environment)
+        if pdf is not None:
+            drafts[Path(pdf)] = print_pdf(draft, Path(work) / "report.pdf")
+        for target, written in drafts.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(written, target)
+            logger.info("wrote %s", target)
+    return Path(out)
 
 
 def _keep(executed: Path, target: Path, environment: Mapping[str, str] | None) -> None:
@@ -142,10 +172,13 @@ def _keep(executed: Path, target: Path, environment: Mapping[str, str] | None) -
 
 
 def _refuse_secrets(path: Path, environment: Mapping[str, str] | None) -> None:
-    """Raise ReportFailed if the file holds the API key the run could see."""
-    data = path.read_bytes()
+    """Raise ReportFailed if the file (or, for a zip such as .xlsx, a member) holds the API key."""
+    data = [path.read_bytes()]
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            data += [archive.read(member) for member in archive.namelist()]
     for secret in _secrets(environment):
-        if secret.encode() in data:
+        if any(secret.encode() in part for part in data):
             raise ReportFailed(f"{path.name} would contain the API key; nothing was written")
 
 

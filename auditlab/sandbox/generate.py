@@ -421,6 +421,15 @@ def live_entries(
     start = max(int(now.timestamp() * 1000), org.last_ms + 1)
     ts = np.arange(start, start + count, dtype=np.int64)
     org.last_ms = int(ts[-1]) if count else org.last_ms
+    return everyday_entries(org, rng, ts)
+
+
+def everyday_entries(org: SyntheticOrg, rng: np.random.Generator, ts: np.ndarray) -> list[Entry]:
+    """Return one everyday entry per UTC millisecond in ``ts`` (in that order).
+
+    People still in the org and the API bot do everyday things; ids sort by time.
+    """
+    count = len(ts)
     people = org.people
     humans = np.array(
         [i for i, p in enumerate(people) if p.kind == "person" and p.id not in org.removed]

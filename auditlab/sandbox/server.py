@@ -5,7 +5,8 @@ is the org's id or ``c``), Bearer auth, every filter validated, newest first,
 ``page``/``take`` with the ``pagination-*`` headers, and a per-IP
 requests-per-minute limit answering 429 with ``Retry-After``. On request it
 misbehaves: latency, 5xx answers, connections cut mid-body, entries appended
-while clients page (``live``) and unknown actions or fields (``chaos``).
+while clients page (``live``), unknown actions or fields (``chaos``) and
+hostile text in every free-text field (``hostile``).
 
 >>> with serve(days=30, seed=1) as sandbox:
 ...     sandbox.base_url.startswith("http://127.0.0.1:")
@@ -30,18 +31,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import orjson
 
-from auditlab.actions import ACTION_SET, ALL
-from auditlab.api.query import DEFAULT_TAKE, MAX_ID_LENGTH, MAX_TAKE, PARAMETER_NAMES, parse_date
 from auditlab.clock import Clock, clock_from
-from auditlab.errors import InvalidQuery
 from auditlab.sandbox.chaos import add_chaos
+from auditlab.sandbox.contract import BadParameter, parse_request
+from auditlab.sandbox.entries import Entry
 from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
-from auditlab.sandbox.store import FILTER_FIELDS, LogStore
+from auditlab.sandbox.hostile import add_hostile
+from auditlab.sandbox.store import LogStore
+from auditlab.sandbox.undocumented import (
+    DEFAULT_LATE_DELAY,
+    add_late_entries,
+    add_person_gaps,
+    check_user_filter,
+    visible,
+)
 
 log = logging.getLogger("auditlab")
 
@@ -129,7 +137,16 @@ class Knobs:
     body (the Content-Length header still promises all of it). ``live``: new
     entries put at the front of the log after each page is answered.
     ``chaos``: share of entries with unknown fields, half of them also with an
-    unknown action. ``rate_limit``: requests per minute per client IP.
+    unknown action. ``hostile``: share of entries whose free-text fields hold
+    hostile text (``auditlab.sandbox.hostile``). ``rate_limit``: requests per
+    minute per client IP.
+
+    What Invent leaves open (``auditlab.sandbox.undocumented``):
+    ``user_filter``: which person ``user_id`` matches (``actor``, ``user`` or
+    ``either``). ``person_gaps``: share of people's entries naming the person
+    in ``actor`` only or ``user`` only. ``late``: entries written in the last
+    minutes before each UTC midnight and shown only up to ``late_delay``
+    after it, by the server's clock.
     """
 
     latency_ms: float = 0.0
@@ -138,82 +155,22 @@ class Knobs:
     cut_rate: float = 0.0
     live: int = 0
     chaos: float = 0.0
+    hostile: float = 0.0
+    user_filter: str = "user"
+    person_gaps: float = 0.0
+    late: int = 0
+    late_delay: dt.timedelta = DEFAULT_LATE_DELAY
 
     def __post_init__(self) -> None:
-        for name in ("fault_rate", "cut_rate", "chaos"):
+        for name in ("fault_rate", "cut_rate", "chaos", "hostile", "person_gaps"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.latency_ms < 0 or self.live < 0 or (self.rate_limit or 0) < 0:
-            raise ValueError("latency_ms, live and rate_limit must not be negative")
-
-
-class BadParameter(Exception):
-    """A query parameter the endpoint rejects; ``parameter`` is its name on the wire."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-
-
-def parse_params(query: str) -> tuple[dict[str, str], str | None, str | None, int, int]:
-    """Return (filters, from, to, page, take) from a query string, or raise BadParameter.
-
-    Filters are keyed by our names (see FILTER_FIELDS); the wire names come
-    from ``auditlab.api.query.PARAMETER_NAMES``. Unknown parameters are ignored.
-
-    >>> parse_params("action=chat.deleted&take=5")
-    ({'action': 'chat.deleted'}, None, None, 1, 5)
-    """
-    raw = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    wire = PARAMETER_NAMES
-    filters: dict[str, str] = {}
-    action = raw.get(wire["action"], "")
-    if action and action != ALL:
-        if action not in ACTION_SET:
-            raise BadParameter(
-                wire["action"],
-                f"{wire['action']} {action!r} is not a known action: use ALL or one of the "
-                "61 documented actions",
-            )
-        filters["action"] = action
-    for name in FILTER_FIELDS[1:]:
-        value = raw.get(wire[name], "")
-        if len(value) > MAX_ID_LENGTH:
-            raise BadParameter(
-                wire[name], f"{wire[name]} must be at most {MAX_ID_LENGTH} characters"
-            )
-        if value:
-            filters[name] = value
-    dates = {}
-    for name in ("date_from", "date_to"):
-        value = raw.get(wire[name]) or None
-        try:
-            day = parse_date(value, wire[name])
-        except InvalidQuery as error:
-            raise BadParameter(wire[name], str(error)) from None
-        dates[name] = day.isoformat() if day else None
-    if dates["date_from"] and dates["date_to"] and dates["date_to"] < dates["date_from"]:
-        raise BadParameter(
-            wire["date_to"], f"{wire['date_to']} must not be before {wire['date_from']}"
-        )
-    page = _integer(raw, wire["page"], 1, 1, None)
-    take = _integer(raw, wire["take"], DEFAULT_TAKE, 1, MAX_TAKE)
-    return filters, dates["date_from"], dates["date_to"], page, take
-
-
-def _integer(raw: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
-    text = raw.get(name)
-    if text is None or text == "":
-        return default
-    allowed = f"an integer from {low} to {high}" if high else f"an integer >= {low}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadParameter(name, f"{name} must be {allowed}, got {text!r}") from None
-    if value < low or (high is not None and value > high):
-        raise BadParameter(name, f"{name} must be {allowed}, got {value}")
-    return value
+        if self.latency_ms < 0 or self.live < 0 or (self.rate_limit or 0) < 0 or self.late < 0:
+            raise ValueError("latency_ms, live, late and rate_limit must not be negative")
+        if self.late_delay <= dt.timedelta(0):
+            raise ValueError(f"late_delay must be positive, got {self.late_delay}")
+        check_user_filter(self.user_filter)
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -229,20 +186,27 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         api_key: str,
         knobs: Knobs,
         seed: int,
+        *,
         clock: Clock,
+        shown_from: dict[str, dt.datetime] | None = None,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, SandboxHandler)
         self.org = org
         self.api_key = api_key
         self.knobs = knobs
+        self.seed = seed
         self.clock = clock
+        self.shown_from = shown_from or {}
         self.stats = Stats()
         self.limiter = RateLimiter(knobs.rate_limit)
-        self.store = LogStore(org.entries)
+        self.store = LogStore(
+            org.entries, user_filter=knobs.user_filter, shown_from=self.shown_from
+        )
         self._dice = random.Random(seed)
         self._live_rng = np.random.default_rng([seed, 1])
         self._chaos_rng = random.Random(f"{seed}-chaos")
+        self._hostile_rng = random.Random(f"{seed}-hostile")
         self._dice_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -258,6 +222,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             fresh = live_entries(self.org, self._live_rng, self.knobs.live, self.clock())
             if self.knobs.chaos:
                 add_chaos(fresh, self.knobs.chaos, self._chaos_rng)
+            if self.knobs.hostile:
+                add_hostile(fresh, self.knobs.hostile, self._hostile_rng, heavy=0)
+            if self.knobs.person_gaps:
+                add_person_gaps(fresh, self.knobs.person_gaps, self.seed)
             self.store.append(fresh)
             self.org.entries[0:0] = fresh[::-1]
         self.stats.add_live(len(fresh))
@@ -334,15 +302,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._error(404, "organisation not found for this API key", query)
             return
         try:
-            filters, date_from, date_to, page, take = parse_params(split.query)
+            asked = parse_request(split.query)
         except BadParameter as error:
             self._error(400, str(error), query, parameter=error.parameter)
             return
-        body, count = server.store.page(filters, date_from, date_to, page, take)
+        body, count = server.store.page(
+            asked.filters, asked.date_from, asked.date_to, asked.page, asked.take,
+            now=server.clock(),
+        )  # fmt: skip
         headers = {
             "pagination-count": str(count),
-            "pagination-page": str(page),
-            "pagination-take": str(take),
+            "pagination-page": str(asked.page),
+            "pagination-take": str(asked.take),
         }
         cut = bool(knobs.cut_rate) and server.roll() < knobs.cut_rate
         self._send(200, body, headers, cut=cut)
@@ -414,12 +385,19 @@ class Sandbox:
 
     @property
     def clock(self) -> Clock:
-        """Return the clock the sandbox stamps live entries with."""
+        """Return the clock the sandbox stamps live entries with and shows late entries by."""
         return self.server.clock
 
     def __repr__(self) -> str:
         entries = len(self.org.entries)
         return f"Sandbox(base_url={self.base_url!r}, org_id={self.org.org_id!r}, {entries=})"
+
+    def visible(self) -> list[Entry]:
+        """Return the entries the server shows now by its clock, newest first: the truth now.
+
+        ``org.entries`` also holds late entries not shown yet.
+        """
+        return visible(self.org.entries, self.server.shown_from, self.server.clock())
 
 
 def check_loopback(host: str) -> None:
@@ -448,6 +426,11 @@ def serve(
     cut_rate: float = 0.0,
     live: int = 0,
     chaos: float = 0.0,
+    hostile: float = 0.0,
+    user_filter: str = "user",
+    person_gaps: float = 0.0,
+    late: int = 0,
+    late_delay: dt.timedelta = DEFAULT_LATE_DELAY,
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Clock | None = None,
@@ -457,9 +440,17 @@ def serve(
     ``org`` serves an org generated earlier (its entries are the truth and
     grow when ``live`` appends); otherwise one is generated from ``seed``,
     ``days``, ``now`` (default: the current time), ``org_id`` and ``scale``.
-    ``clock`` stamps the entries ``live`` appends; by default it starts at the
-    org's ``now`` and runs on at the real pace, so a pinned org stays pinned.
-    ``api_key`` defaults to a random one. ``port=0`` picks a free port.
+    ``clock`` is the server's idea of the current moment: it stamps the
+    entries ``live`` appends and decides when late entries show; by default
+    it starts at the org's ``now`` and runs on at the real pace, so a pinned
+    org stays pinned. ``user_filter``, ``person_gaps``, ``late`` and
+    ``late_delay`` pick answers to what Invent's docs leave open (see
+    ``Knobs``). ``api_key`` defaults to a random one. ``port=0`` picks a free
+    port.
+    ``hostile`` (a share, e.g. 0.08) fills the free-text fields of that share
+    of entries, and of every actor's newest entry, with hostile text, the same
+    for a seed, the incidents spared; the newest such entry of the history
+    carries 5 MB of metadata (``auditlab.sandbox.hostile``).
 
     >>> import httpx
     >>> with serve(api_key="k", days=30) as sb:
@@ -468,14 +459,26 @@ def serve(
     200
     """
     check_loopback(host)
-    knobs = Knobs(latency_ms, rate_limit, fault_rate, cut_rate, live, chaos)
+    knobs = Knobs(
+        latency_ms=latency_ms, rate_limit=rate_limit, fault_rate=fault_rate, cut_rate=cut_rate,
+        live=live, chaos=chaos, hostile=hostile, user_filter=user_filter, person_gaps=person_gaps,
+        late=late, late_delay=late_delay,
+    )  # fmt: skip
     if org is None:
         org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
     if chaos:
         add_chaos(org.entries, chaos, random.Random(f"{seed}-chaos-history"), keep=org.answer_key)
+    if hostile:
+        history = random.Random(f"{seed}-hostile-history")
+        add_hostile(org.entries, hostile, history, keep=org.answer_key, every_actor=True)
+    shown_from = add_late_entries(org, late, seed, late_delay)
+    if person_gaps:
+        add_person_gaps(org.entries, person_gaps, seed, keep=org.answer_key)
     key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
     clock = clock_from(org.now) if clock is None else clock
-    server = SandboxHTTPServer((host, port), org, key, knobs, seed, clock)
+    server = SandboxHTTPServer(
+        (host, port), org, key, knobs, seed, clock=clock, shown_from=shown_from
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="auditlab-sandbox", daemon=True)  # fmt: skip
     thread.start()
