@@ -32,10 +32,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from auditlab.analysis.breakdowns import action_breakdown_chart, actor_breakdown_chart, actor_names
+from auditlab.analysis.figures import chart_text
 from auditlab.analysis.geo import country_summary_chart
 from auditlab.analysis.periods import timeline_chart
 from auditlab.analysis.vocabulary import in_window
 from auditlab.clock import utc_today
+from auditlab.safety import display_text
 from auditlab.tables import show_table
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ EVENT_COLUMNS = (
     "created_at", "action", "actor_name", "actor_email", "ip", "country", "source",
     "member_user_name", "member_user_email", "id",
 )  # fmt: skip
+# How much of a name or address a picker's label shows.
+LABEL_LIMIT = 100
 # A dropdown's value for "no filter" (None would mean "nothing selected" to ipywidgets).
 EVERY = ""
 # The charts shown side by side.
@@ -208,10 +212,11 @@ class Explorer:
     def _choices(self, name: str, rows: pd.Series, everything: str) -> list[tuple[str, Hashable]]:
         """Return a picker's options: "every ..." then each value, busiest first, with its count.
 
-        Values as busy as each other are in the order of their labels.
+        Values as busy as each other are in the order of their labels. A label
+        shows what the log holds with its hidden characters revealed, cut.
         """
         label = self._actor_label if name == "actor" else str
-        counted = [(-count, label(value), value) for value, count in
+        counted = [(-count, display_text(label(value), LABEL_LIMIT), value) for value, count in
                    rows.astype(object).value_counts().items()]  # fmt: skip
         return [(f"{everything} ({len(rows):,} events)", EVERY)] + [
             (f"{text} · {-negative:,}", value) for negative, text, value in sorted(counted)
@@ -231,7 +236,8 @@ class Explorer:
     def _redraw(self) -> None:
         from IPython.display import display
 
-        picked = self.selection.words(self._actor_name) or "everything"
+        shown = self.selection.words(self._actor_name) or "everything"
+        picked = chart_text(shown)  # a chart title: controls revealed, tags escaped
         window = {"since": self.selection.since, "until": self.selection.until}
         df = self.matching
         self.figures = {
@@ -248,7 +254,7 @@ class Explorer:
         self._period.value = f"{since} to {until} ({(until - since).days + 1:,} days, UTC)"
         self._status.value = (
             f"<b>{len(df):,}</b> of {len(self._df):,} events match "
-            f"<i>{html.escape(picked)}</i>"
+            f"<i>{html.escape(display_text(shown))}</i>"
         )
         if not _in_kernel():
             return  # no frontend to draw for: the figures and matching events are kept above
@@ -256,12 +262,12 @@ class Explorer:
             with self._outputs[name]:
                 self._outputs[name].clear_output(wait=True)
                 display(figure)
-        shown = df.sort_values("created_at", ascending=False).head(EVENTS_SHOWN)
+        newest = df.sort_values("created_at", ascending=False).head(EVENTS_SHOWN)
         with self._outputs["events"]:
             self._outputs["events"].clear_output(wait=True)
             show_table(
-                shown[[c for c in EVENT_COLUMNS if c in df.columns]],
-                caption=f"The newest {len(shown):,} of {len(df):,} matching events",
+                newest[[c for c in EVENT_COLUMNS if c in df.columns]],
+                caption=f"The newest {len(newest):,} of {len(df):,} matching events",
             )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

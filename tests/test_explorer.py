@@ -11,7 +11,7 @@ import datetime as dt
 
 import ipywidgets
 import pytest
-from helpers import SAMPLE_ENTRIES, frame
+from helpers import SAMPLE_ENTRIES, entry, frame, person
 
 import auditlab
 from auditlab.explorer import EVERY, Explorer, explore
@@ -96,6 +96,19 @@ def test_show_everything_clears_every_picker_but_the_period() -> None:
         EVERY
     ] * 4
     assert len(explorer.matching) == 3  # the three events of 1 October
+
+
+def test_hostile_names_show_their_hidden_characters_and_draw_no_tags() -> None:
+    hostile = frame([
+        *SAMPLE_ENTRIES[:2],
+        {**entry("2026-10-04T09:00:00Z", actor="u9"),
+         "actor": {**person("u9"), "name": "<b>Mallory</b>\u202egnp.exe"}},
+    ])  # fmt: skip
+    explorer = explore(hostile).select(actor="u9")
+    assert "<b>Mallory</b>⟨U+202E⟩gnp.exe <u9@example.com> · 1" in labels(explorer, "actor")
+    assert explorer.figures["timeline"].layout.title.text == (
+        "Events per day: &lt;b&gt;Mallory&lt;/b&gt;⟨U+202E⟩gnp.exe"
+    )
 
 
 def test_select_names_the_pickers_when_given_an_unknown_one() -> None:
