@@ -259,16 +259,12 @@ class Explorer:
         if not _in_kernel():
             return  # no frontend to draw for: the figures and matching events are kept above
         for name, figure in self.figures.items():
-            with self._outputs[name]:
-                self._outputs[name].clear_output(wait=True)
-                display(figure)
+            _fill(self._outputs[name], lambda figure=figure: display(figure))
         newest = df.sort_values("created_at", ascending=False).head(EVENTS_SHOWN)
-        with self._outputs["events"]:
-            self._outputs["events"].clear_output(wait=True)
-            show_table(
-                newest[[c for c in EVENT_COLUMNS if c in df.columns]],
-                caption=f"The newest {len(newest):,} of {len(df):,} matching events",
-            )
+        _fill(self._outputs["events"], lambda: show_table(
+            newest[[c for c in EVENT_COLUMNS if c in df.columns]],
+            caption=f"The newest {len(newest):,} of {len(df):,} matching events",
+        ))  # fmt: skip
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         """Return the widget, with a note in its place where no widget frontend exists."""
@@ -315,6 +311,24 @@ def _in_kernel() -> bool:
     from IPython import get_ipython
 
     return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _fill(output: Any, show: Callable[[], None]) -> None:
+    """Replace an Output widget's contents with what ``show()`` displays, in one update.
+
+    The outputs are captured and set as the widget's state rather than sent
+    inside ``with output:``: a notebook runner (nbclient, under papermill or
+    nbconvert) answers such captured output over the kernel's shell channel,
+    and may then miss the cell's reply and wait forever.
+    """
+    from IPython.utils.capture import capture_output
+
+    with capture_output(stdout=False, stderr=False) as captured:
+        show()
+    output.outputs = tuple(
+        {"output_type": "display_data", "data": shown.data, "metadata": shown.metadata}
+        for shown in captured.outputs
+    )
 
 
 def _offer(picker: Any, options: list[tuple[str, Hashable]], value: Hashable) -> None:
