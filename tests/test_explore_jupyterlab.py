@@ -64,6 +64,8 @@ class LabRun:
     explorer_charts: int
     progress_bars: list[str]  # the width of each widget progress bar's filled part
     explorer_note_shown: bool
+    tables: int  # the DataTables on the page
+    cut_cells: list[str]  # cells of those whose text does not fit (overlaps the next)
     title_before: str
     title_after: str
     picked: str
@@ -205,6 +207,10 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
                     bars: [...document.querySelectorAll('.jp-OutputArea-output .progress-bar')]
                         .map(bar => bar.style.width),
                     note: !!document.querySelector('.auditlab-explorer-note'),
+                    tables: document.querySelectorAll('.dt-container').length,
+                    cut: [...document.querySelectorAll('.dt-container tbody td')]
+                        .filter(td => td.scrollWidth > td.clientWidth + 1)
+                        .map(td => td.textContent),
                 })"""
             )
             explorer = page.locator(".auditlab-explorer")
@@ -226,8 +232,8 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
             browser.close()
     return LabRun(
         seconds, seen["unexecuted"], seen["errors"], seen["charts"], seen["explorer"],
-        seen["bars"], seen["note"], title_before, title_after, picked, status_after,
-        search, info, rows, saved, console,
+        seen["bars"], seen["note"], seen["tables"], seen["cut"], title_before, title_after,
+        picked, status_after, search, info, rows, saved, console,
     )  # fmt: skip
 
 
@@ -284,6 +290,11 @@ def test_picking_an_actor_redraws_the_explorer_for_them(lab_run: LabRun) -> None
     count = lab_run.picked.rsplit("· ", 1)[1]
     assert lab_run.title_after == f"Events per day: {name}"
     assert lab_run.status_after.startswith(f"{count} of ") and name in lab_run.status_after
+
+
+def test_long_tables_show_every_cell_whole(lab_run: LabRun) -> None:
+    assert lab_run.tables >= 4  # the first entries, the explorer's, sensitive events, one IP's
+    assert lab_run.cut_cells == []
 
 
 def test_a_long_table_searches_its_rows(lab_run: LabRun) -> None:
