@@ -53,8 +53,6 @@ EVENT_COLUMNS = (
 LABEL_LIMIT = 100
 # A dropdown's value for "no filter" (None would mean "nothing selected" to ipywidgets).
 EVERY = ""
-# The charts shown side by side.
-HALVES = ("actors", "actions")
 # Picker name -> the column it filters and what "no filter" reads as.
 PICKED: dict[str, tuple[str, str]] = {
     "actor": ("actor_id", "Every actor"),
@@ -141,11 +139,8 @@ class Explorer:
         )
         self._period = widgets.HTML()
         self._status = widgets.HTML()
-        # Two charts share a row: each takes half of it and may shrink (plotly fits its box).
-        half = {"flex": "1 1 0%", "min_width": "0"}
         self._outputs = {
-            name: widgets.Output(layout=widgets.Layout(**(half if name in HALVES else {})))
-            for name in ("timeline", *HALVES, "map", "events")
+            name: widgets.Output() for name in ("timeline", "actors", "actions", "map", "events")
         }
         reset = widgets.Button(description="Show everything", icon="undo")
         reset.on_click(lambda _: self.select(**dict.fromkeys(PICKED)))
@@ -156,10 +151,7 @@ class Explorer:
                 widgets.HBox([self.pickers["actor"], self.pickers["ip"]], layout=row),
                 widgets.HBox([self.pickers["category"], self.pickers["action"]], layout=row),
                 widgets.HBox([reset, self._status], layout=row),
-                self._outputs["timeline"],
-                widgets.HBox([self._outputs[name] for name in HALVES]),
-                self._outputs["map"],
-                self._outputs["events"],
+                *self._outputs.values(),
             ]
         )
         self.panel.add_class("auditlab-explorer")
@@ -243,10 +235,10 @@ class Explorer:
         self.figures = {
             "timeline": timeline_chart(df, title=f"Events per day: {picked}", height=340,
                                        **window),
+            # ranked bars: as tall as their rows need
             "actors": actor_breakdown_chart(df, top=10, title=f"Most active actors: {picked}",
-                                            height=420, **window),
-            "actions": action_breakdown_chart(df, title=f"Actions: {picked}", height=420,
-                                              **window),
+                                            **window),
+            "actions": action_breakdown_chart(df, title=f"Actions: {picked}", **window),
             "map": country_summary_chart(df, title=f"Events by country: {picked}", height=440,
                                          **window),
         }  # fmt: skip
