@@ -33,7 +33,11 @@ def plan(quick: bool, runs: int) -> dict[int, Callable[[], Figure]]:
         from benchmarks.sync import cold_sync
 
         if quick:
-            return cold_sync(limits=((6_000, 0.005),), runs=runs, latency_scale=0.05)
+            from benchmarks.limiters import Matrix
+
+            tiny = Matrix(told=50, window_s=1.0, latency_ms=2.5, days=30, scale=1.0)
+            return cold_sync(limits=((6_000, 0.005),), runs=runs, latency_scale=0.05,
+                             matrix=tiny)  # fmt: skip
         return cold_sync(runs=runs)
 
     def frame_building() -> Figure:

@@ -20,6 +20,9 @@ TABLES = (
     "sensitive_events",
     "travel_anomalies",
     "new_countries",
+    "access_history",
+    "privileged_access",
+    "access_findings",
 )
 
 

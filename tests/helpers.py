@@ -166,8 +166,9 @@ def entry(
     source: str = "app",
     member: str | None = None,
     role: str | None = None,
+    metadata: Any = None,
 ) -> dict[str, Any]:
-    """Return one entry created at ``at`` (ISO-8601 UTC) by ``actor``."""
+    """Return one entry created at ``at`` (ISO-8601 UTC) by ``actor``, affecting ``member``."""
     return {
         "id": f"alog_{next(_ids):06d}",
         "action": action,
@@ -181,7 +182,7 @@ def entry(
         "member": None if member is None else {"id": f"mem_{member}", "role": role,
                                                "user": person(member)},
         "org": {"id": "org_acme", "name": "Acme Support"},
-        "metadata": None,
+        "metadata": metadata,
     }  # fmt: skip
 
 

@@ -138,8 +138,9 @@ def test_the_accessor_draws_the_same_figure(name):
 
 def test_every_table_has_its_chart_named_after_it():
     assert sorted(CHARTS) == [
-        "action_breakdown_chart", "actor_action_matrix_chart", "actor_breakdown_chart",
-        "country_summary_chart", "ip_summary_chart", "timeline_chart",
+        "access_history_chart", "action_breakdown_chart", "actor_action_matrix_chart",
+        "actor_breakdown_chart", "country_summary_chart", "ip_summary_chart",
+        "privileged_access_chart", "timeline_chart",
     ]  # fmt: skip
     assert all(name.removesuffix("_chart") in analysis.__all__ for name in CHARTS)
 

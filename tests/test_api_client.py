@@ -19,7 +19,7 @@ from helpers import PLANTED_KEY, FakeTime
 from auditlab.api.client import InventClient
 from auditlab.api.query import Query
 from auditlab.api.ratelimit import RateLimiter
-from auditlab.api.retry import RetryPolicy
+from auditlab.api.retry import RetryPolicy, Transient
 from auditlab.errors import (
     APIError,
     AuthError,
@@ -53,14 +53,16 @@ class Script:
         return answer
 
 
-def client_for(script: Script, sleeps: list[float], **policy: object) -> InventClient:
+def client_for(
+    script: Callable[[httpx.Request], httpx.Response], sleeps: list[float], **policy: object
+) -> InventClient:
     """Return a client over script whose retries and limiter share one fake clock.
 
     Every wait, by the retry policy or the limiter, lands in ``sleeps``.
     """
     time = FakeTime()
     time.sleeps = sleeps
-    policy = {"sleep": time.sleep, **policy}
+    policy = {"sleep": time.sleep, "clock": time.clock, **policy}
     retry = RetryPolicy(jitter=False, **policy)  # type: ignore[arg-type]
     return InventClient(
         PLANTED_KEY,
@@ -183,8 +185,10 @@ def test_each_retry_is_logged_with_status_and_wait(caplog: pytest.LogCaptureFixt
     lines = [r.getMessage() for r in caplog.records if r.name == "auditlab"]
     assert lines == [
         "GET /orgs/org_acme/audit-logs page 1: HTTP 503; retry 1 of 5 in 0.50 s",
+        "rate limit: the server answered 429; slowing to 300 requests per 60 s",
         "rate limit: the server asked to wait; pausing requests for 3.00 s",
-        "GET /orgs/org_acme/audit-logs page 1: HTTP 429; retry 2 of 5 in 3.00 s",
+        "GET /orgs/org_acme/audit-logs page 1: HTTP 429; retry in 3.00 s "
+        "(rate limited: not counted against the 5 retries)",
     ]
 
 
@@ -293,8 +297,9 @@ def test_bad_page_arguments_are_refused_before_any_request(argument: str, value:
 
 @pytest.mark.parametrize(
     "policy",
-    [{"max_attempts": 0}, {"backoff_initial": -1}, {"backoff_max": 0.1}, {"retry_after_max": -1}],
-)
+    [{"max_attempts": 0}, {"backoff_initial": -1}, {"backoff_max": 0.1}, {"retry_after_max": -1},
+     {"give_up_after": 0}],
+)  # fmt: skip
 def test_bad_retry_policy_is_refused_naming_the_parameter(policy: dict[str, float]) -> None:
     with pytest.raises(InvalidQuery) as caught:
         RetryPolicy(**policy)  # type: ignore[arg-type]
@@ -306,8 +311,8 @@ def test_429_with_retry_after_pauses_the_shared_limiter() -> None:
     sleeps: list[float] = []
     client = client_for(script, sleeps, sleep=lambda seconds: None)
     client.fetch_page(Query.build(), 1)  # its retry does not wait: the limiter does
-    client.fetch_page(Query.build(), 1)  # nor does this one, the pause is over
-    assert sleeps == [4.0]
+    client.fetch_page(Query.build(), 1)  # the pause is over: only paced, at the cut rate
+    assert sleeps == [4.0, pytest.approx(60 * 1.01 / 300)]
 
 
 def test_clients_of_one_base_url_and_limit_share_one_limiter() -> None:
@@ -320,3 +325,89 @@ def test_clients_of_one_base_url_and_limit_share_one_limiter() -> None:
     assert limiter("https://other.test") is not first
     assert limiter("https://invent.test", rate_limit=100) is not first
     assert first.limit == 500
+
+
+def limited(seconds: int = 1) -> httpx.Response:
+    return httpx.Response(429, headers={"Retry-After": str(seconds)})
+
+
+def test_429s_do_not_use_up_the_tries_kept_for_faults() -> None:
+    script = Script(*[limited()] * 8, httpx.Response(503), ok())
+    _, call = fetch_one(script, max_attempts=2)
+    assert call().requests == 10
+
+
+def test_faults_still_end_after_max_attempts_with_429s_in_between() -> None:
+    script = Script(httpx.Response(503), limited(), httpx.Response(502), ok())
+    _, call = fetch_one(script, max_attempts=2)
+    with pytest.raises(RetriesExhausted, match="failed 2 times, last with HTTP 502"):
+        call()
+    assert len(script.requests) == 3
+
+
+def test_endless_429s_end_once_give_up_after_passes_without_progress() -> None:
+    script = Script(*[limited(30)] * 50)
+    _, call = fetch_one(script, give_up_after=100)
+    with pytest.raises(
+        RetriesExhausted, match=r"made no progress for give_up_after \(100 s\), last with HTTP 429"
+    ) as caught:
+        call()
+    assert caught.value.status_code == 429
+    assert len(script.requests) == 4  # at 0, 30, 60 and 90 s: one more wait would pass 100 s
+
+
+def test_other_requests_accepted_meanwhile_keep_a_throttled_request_trying() -> None:
+    sleeps: list[float] = []
+    requests: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if len(requests) <= 20:
+            client.limiter.succeeded()  # another page of the sync got through meanwhile
+            return limited(30)
+        return ok()
+
+    client = client_for(answer, sleeps, give_up_after=100)
+    page = client.fetch_page(Query.build("org_acme"), 1)
+    assert page.requests == 21 and sum(sleeps) >= 600
+
+
+def test_a_deadline_counts_from_the_latest_progress_the_caller_reports() -> None:
+    now = [0.0]
+    policy = RetryPolicy(give_up_after=100, jitter=False, clock=lambda: now[0],
+                         sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))  # fmt: skip
+    failures = iter([Transient("HTTP 429", status=429, retry_after=30.0)] * 20)
+
+    def attempt() -> str:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return "page"
+
+    assert policy.call(attempt, what="GET page 2", progress=lambda: now[0] - 1) == "page"
+    assert now[0] == 600.0
+    failures = iter([Transient("HTTP 429", status=429, retry_after=30.0)] * 20)
+    with pytest.raises(RetriesExhausted, match="made no progress"):
+        policy.call(attempt, what="GET page 3", progress=lambda: 0.0)
+
+
+def test_rate_limit_headers_teach_the_limiter_the_servers_limit() -> None:
+    answer = ok()
+    answer.headers.update({"RateLimit-Limit": "100", "RateLimit-Remaining": "99",
+                           "RateLimit-Reset": "60", "RateLimit-Policy": "100;w=60"})  # fmt: skip
+    client = client_for(Script(answer), [])
+    client.fetch_page(Query.build("org_acme"), 1)
+    assert client.limiter.ceiling == 100 and client.limiter.limit == 500
+
+
+def test_a_sleep_that_does_not_wait_still_gives_up_on_time_asked_for() -> None:
+    policy = RetryPolicy(give_up_after=100, sleep=lambda seconds: None)
+    calls: list[int] = []
+
+    def attempt() -> None:
+        calls.append(1)
+        raise Transient("HTTP 429", status=429, retry_after=30.0)
+
+    with pytest.raises(RetriesExhausted, match="made no progress"):
+        policy.call(attempt, what="GET page 1")
+    assert len(calls) == 4

@@ -89,14 +89,12 @@ def test_stable_fetch_is_exact_through_server_errors_and_cut_bodies(
     assert PLANTED_KEY not in caplog.text
 
 
-def test_client_at_the_server_limit_never_sees_a_429(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_client_at_the_server_limit_never_sees_a_429(caplog: pytest.LogCaptureFixture) -> None:
     # a 1-second window on both sides keeps the test short; the rule is the same at 60 s
-    monkeypatch.setattr("auditlab.sandbox.server.WINDOW_S", 1.0)
     limit = 10
     # 21 days up to NOW hold 3,014 entries: more pages than two windows allow
-    with serve(api_key=PLANTED_KEY, seed=2, days=21, now=NOW, rate_limit=limit) as server:
+    with serve(api_key=PLANTED_KEY, seed=2, days=21, now=NOW, rate_limit=limit,
+               window_s=1.0) as server:  # fmt: skip
         expected = server.org.entries
         pages = math.ceil(len(expected) / 100)
         assert pages > 2 * limit  # so the limiter must hold requests back at least twice
@@ -111,15 +109,13 @@ def test_client_at_the_server_limit_never_sees_a_429(
         assert server.stats.requests == pages
         assert server.stats.rate_limited == 0
         assert any(
-            "rate limit: 10 requests per 1 s reached" in r.getMessage() for r in caplog.records
+            "rate limit: pacing at 10 requests per 1 s" in r.getMessage() for r in caplog.records
         )
 
 
-def test_the_same_server_answers_429_to_a_client_without_the_limiter(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("auditlab.sandbox.server.WINDOW_S", 1.0)
-    with serve(api_key=PLANTED_KEY, seed=2, days=14, now=NOW, rate_limit=10) as server:
+def test_the_same_server_answers_429_to_a_client_without_the_limiter() -> None:
+    with serve(api_key=PLANTED_KEY, seed=2, days=14, now=NOW, rate_limit=10,
+               window_s=1.0) as server:  # fmt: skip
         headers = {"Authorization": f"Bearer {PLANTED_KEY}"}
         with httpx.Client(base_url=server.base_url, headers=headers) as plain:
             statuses = [plain.get("/orgs/c/audit-logs").status_code for _ in range(11)]

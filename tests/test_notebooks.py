@@ -17,6 +17,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 REPORT_PARAMETERS = {
     "org_id", "date_from", "date_to", "actions", "base_url", "cache_dir", "pseudonymize", "tz",
     "rules", "baseline", "findings_out", "workbook_out",
+    "history_from",
 }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import nbformat
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from helpers import PLANTED_KEY
+from helpers import PLANTED_KEY, entry, frame
 
 from auditlab.cli import main
 from auditlab.errors import InvalidQuery
@@ -22,6 +22,7 @@ from auditlab.report import (
     Pseudonymizer,
     ReportFailed,
     Scope,
+    access_review,
     data_digest,
     export_html,
     external_references,
@@ -138,6 +139,9 @@ def test_pseudonym_key_file_is_created_once_private_and_not_the_api_key(
         ({"actions": ["member.role_changed", "member.promoted"]}, "actions"),
         ({"tz": "Europe/Atlantis"}, "tz"),
         ({"org_id": ""}, "org_id"),
+        ({"date_from": "2026-10-01", "date_to": "2026-10-31", "history_from": "2026-10-02"},
+         "history_from"),
+        ({"history_from": "spring"}, "history_from"),
     ],
 )
 def test_bad_scope_names_the_parameter(arguments: dict, parameter: str) -> None:
@@ -166,11 +170,53 @@ def test_report_command_rejects_bad_options_before_running(
     assert main(["report", "--base-url", sandbox.base_url, "--action", "nope", "--out", str(out)])
     assert main(["report", "--from", "2026-09-31", "--out", str(out)]) == 2
     assert main(["report", "--base-url", "http://example.com", "--out", str(out)]) == 2
+    late = ["--from", "2026-09-01", "--to", "2026-09-30", "--history-from", "2026-09-02"]
+    assert main(["report", "--base-url", sandbox.base_url, *late, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "--tz: tz 'Mars/Base'" in err and "--action: action 'nope'" in err
     assert "--from: date_from '2026-09-31'" in err and "--base-url: base_url" in err
+    assert "--history-from: history_from (2026-09-02) is after date_from (2026-09-01)" in err
     assert "Traceback" not in err
     assert sandbox.stats.requests == served and not out.exists()
+
+
+# -- the access review section ---------------------------------------------------------------
+
+
+def test_access_review_finds_says_what_it_cannot_know_and_what_it_read() -> None:
+    entries = [
+        entry("2026-09-01T08:00:00Z", "member.joined", None, source="system", member="u1",
+              role="OWNER"),
+        entry("2026-09-01T08:00:01Z", "member.joined", None, source="system", member="u2",
+              role="DEVELOPER"),
+        entry("2026-09-10T03:00:00Z", "member.role_changed", "u2", member="u2", role="ADMIN",
+              metadata={"previous_role": "DEVELOPER", "new_role": "ADMIN"}),
+        entry("2026-09-11T10:00:00Z", "member.role_changed", "u1", member=None,
+              metadata={"new_role": 5}),
+        entry("2026-09-12T10:00:00Z", "assistant.updated", "u3"),
+    ]  # fmt: skip
+    scope = Scope.build(date_from="2026-09-05", date_to="2026-09-30", tz="Europe/Berlin")
+    review = access_review(frame(entries), scope)
+    assert [(f.rule, f.entry_ids) for f in review.findings.itertuples()] == [
+        ("grant_by_non_holder", (entries[2]["id"],)),
+    ]
+    held = review.privileged_shown()[["name", "since", "until", "role_at_period_end"]]
+    assert held.values.tolist() == [
+        ["Ana Silva", "2026-09-01 10:00", "still held", "OWNER"],
+        ["Ben Okafor", "2026-09-10 05:00", "still held", "ADMIN"],
+    ]  # fmt: skip
+    summary = review.summary_html()
+    assert "from 5 entries from the organisation&#x27;s first day" in summary
+    assert "The role of 1 member(s) active in the period is unknown" in summary
+    assert "1 role-bearing entry could not be read completely" in summary
+    assert list(review.tables()) == ["Privileged access", "Leavers", "Role history"]
+    lines = review.provenance(frame(entries), base_url="https://api.example", digest="ab")
+    assert lines == {
+        "Access review query": "GET https://api.example/orgs/c/audit-logs?to=2026-09-30",
+        "Access review entries": "5 (oldest / newest, UTC: 2026-09-01 08:00:00 / "
+        "2026-09-12 10:00:00)",
+        "SHA-256 of the access review's data": "ab",
+    }
 
 
 # -- HTML export -------------------------------------------------------------------------------

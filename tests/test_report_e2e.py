@@ -40,7 +40,7 @@ from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
 
 pytestmark = pytest.mark.slow
 
-FIGURES_IN_REPORT = 6  # timeline, users, actions, heatmap, country map, IPs
+FIGURES_IN_REPORT = 7  # timeline, users, actions, heatmap, country map, IPs, privileged access
 
 
 SEVERITY_ORDER = ("high", "medium", "low")
@@ -118,7 +118,8 @@ def test_report_command_writes_html_with_every_section(report: Report) -> None:
     assert report.html.startswith("<!DOCTYPE html>")
     assert list(report_sections(report.html)) == [
         "Scope and data provenance", "Headline figures", "Findings", "Activity timeline",
-        "Who did what", "Where from", "Sensitive events", "Evidence appendix",
+        "Who did what", "Where from", "Sensitive events", "Privileged access during the period",
+        "Evidence appendix",
     ]  # fmt: skip
 
 
@@ -157,6 +158,7 @@ def test_executed_notebook_keeps_the_parameters_but_no_key_parameter(report: Rep
     assert set(nb.metadata.papermill.parameters) == {
         "org_id", "date_from", "date_to", "actions", "base_url", "cache_dir", "pseudonymize", "tz",
         "rules", "baseline", "findings_out", "workbook_out",
+        "history_from",
     }  # fmt: skip
 
 
@@ -169,6 +171,28 @@ def test_report_names_every_planted_incident_where_a_reviewer_looks(
             section = WHERE_FROM if incident.kind == "impossible_travel" else SENSITIVE
             missing = [i for i in incident.entry_ids if i not in sections[section]]
             assert not missing, f"{incident.kind}: {missing} not in '{section}'"
+
+
+def test_privileged_access_section_names_who_held_power_and_the_review_findings(
+    report: Report, sandbox
+) -> None:
+    section = " ".join(report_sections(report.html)["Privileged access during the period"].split())
+    start = dt.datetime.combine(days_before(89), dt.time(), dt.UTC)
+    key = sandbox.org.access_key
+    held = {t.name for t in key if t.privileged and (t.to_at is None or _at(t.to_at) > start)}
+    assert held and all(name in section for name in held)
+    outside = {t.name for t in key if t.privileged} - held
+    assert not any(f"{name} " in section for name in outside)
+    planted = {i.kind: i for i in sandbox.org.answer_key}
+    for kind in ("off_hours_privilege_escalation", "org_transferred", "activity_after_removal"):
+        assert all(entry_id in section for entry_id in planted[kind].entry_ids), kind
+    for rule in ("grant_by_non_holder", "org_change", "after_removal", "privileged_quiet"):
+        assert f"{rule} " in section
+    assert "Roles were read from" in section and "from the organisation's first day" in section
+
+
+def _at(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def test_evidence_digest_is_recomputed_from_the_same_data(
@@ -317,7 +341,8 @@ def test_report_renders_offline_in_chromium(report: Report, tmp_path: Path, sand
     assert tables["found"] == [incident_id] and tables["info"].startswith("Showing 1 to 1 of 1")
     assert tables["page_width"] <= 1280 and tables["box"][0] > tables["box"][1]
     # Every category on every category axis is labelled, and no two labels overlap.
-    assert len(labels) == 5, labels  # actors, actions, the matrix's two axes, IP addresses
+    # actors, actions, the matrix's two axes, IP addresses, who held privileged access
+    assert len(labels) == 6, labels
     assert all(shown == categories > 0 and overlaps == 0
                for _, categories, shown, overlaps in labels), labels  # fmt: skip
     assert all(paths > 0 for paths in world), world  # the map draws the world around
@@ -460,7 +485,12 @@ def test_the_workbook_has_findings_each_rules_evidence_actors_and_provenance(
     book = openpyxl.load_workbook(report.folder / "report.xlsx", read_only=True)
     findings = report.findings["findings"]
     rules = list(dict.fromkeys(f["rule"] for f in findings))
-    assert book.sheetnames == ["Findings", *rules, "Actors", "Provenance"]
+    review = ["Privileged access", "Leavers", "Role history"]
+    assert book.sheetnames == ["Findings", *rules, "Actors", *review, "Provenance"]
+    assert {"grant_by_non_holder", "privileged_quiet"} <= set(rules)
+    held = report_sections(report.html)["Privileged access during the period"]
+    names = [row[1] for row in book["Privileged access"].iter_rows(min_row=2, values_only=True)]
+    assert names and all(f"{name} " in " ".join(held.split()) + " " for name in names)
     assert book["Findings"].max_row == len(findings) + 1
     for rule in rules:
         assert book[rule].max_row == sum(f["rule"] == rule for f in findings) + 1

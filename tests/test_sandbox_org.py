@@ -232,3 +232,49 @@ def test_bad_arguments_are_refused_with_the_parameter_named():
         generate_org(days=5)
     with pytest.raises(ValueError, match="scale"):
         generate_org(scale=0)
+
+
+def test_access_key_holds_the_role_history_the_org_was_given(org):
+    tenures = defaultdict(list)
+    for t in org.access_key:
+        tenures[t.user_id].append(t)
+    by_id = {e["id"]: e for e in org.entries}
+    start = _ts(org.entries[-1])
+    # The roster: everyone joins in the first minute, added by the system, in their role.
+    for person in org.people:
+        first = tenures[person.id][0]
+        assert (first.role, first.began, first.granted_by) == (person.role, "member.joined", None)
+        assert _ts(by_id[first.from_id]) - start < dt.timedelta(minutes=1)
+        assert by_id[first.from_id]["source"] == "system"
+    planted = {i.kind: i for i in org.answer_key}
+    owner, heir = org.people[0], next(p for p in org.people if p.role == "ADMIN")
+    transfer = planted["org_transferred"].entry_ids[0]
+    assert [(t.role, t.to_id, t.ended) for t in tenures[owner.id]] == [
+        ("OWNER", transfer, "org.transferred"), (None, None, None),
+    ]  # fmt: skip
+    heirs = [(t.role, t.granted_by) for t in tenures[heir.id]]
+    assert heirs == [("ADMIN", None), ("OWNER", owner.id)]
+    climber = planted["off_hours_privilege_escalation"]
+    assert [(t.role, t.granted_by, t.to_id) for t in tenures[climber.actor_id]][1:] == [
+        ("ADMIN", climber.actor_id, None),
+    ]
+    removed = planted["activity_after_removal"]
+    assert [(t.to_id, t.ended) for t in tenures[removed.actor_id]] == [
+        (removed.entry_ids[0], "member.removed"),
+    ]
+    # The temporary admin: promoted by an admin, put back weeks later.
+    admins = {p.id for p in org.people if p.role == "ADMIN"}
+    staff = {p.id: p.role for p in org.people if p.role in ("DEVELOPER", "MEMBER")}
+    elevated = [u for u, ts in tenures.items() if u in staff and len(ts) == 3]
+    assert len(elevated) == 1
+    ups = tenures[elevated[0]]
+    assert [t.role for t in ups] == [staff[elevated[0]], "ADMIN", staff[elevated[0]]]
+    assert ups[1].granted_by in admins and ups[2].granted_by in admins
+    assert dt.timedelta(days=6) < _ts(by_id[ups[2].from_id]) - _ts(by_id[ups[1].from_id])
+    # The consultant: ADMIN from the roster on, quiet for the last 90 days and more.
+    outsiders = [u for u in tenures if u.startswith("usr_k")]
+    assert len(outsiders) == 1
+    (held,) = tenures[outsiders[0]]
+    assert (held.role, held.to_id) == ("ADMIN", None)
+    acts = [_ts(e) for e in org.entries if (e["actor"] or {}).get("id") == outsiders[0]]
+    assert 6 <= len(acts) <= 10 and NOW - max(acts) > dt.timedelta(days=90)

@@ -40,6 +40,9 @@ def test_pages_are_byte_for_byte_what_the_server_sends_for_that_seed():
     assert [i.to_dict() for i in org.answer_key] == json.loads(
         (FOLDER / "answer_key.json").read_text()
     )
+    assert [t.to_dict() for t in org.access_key] == json.loads(
+        (FOLDER / "access_key.json").read_text()
+    )
 
 
 def test_pages_parse_as_entry_arrays_newest_first_holding_the_answer_key():

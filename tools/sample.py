@@ -8,7 +8,8 @@ fixed seed, fixed ``now``)::
 
 The pages are fetched over real HTTP from ``serve()``, so they are exactly what
 a client receives. Next to them go ``manifest.json`` (how they were made, the
-``pagination-count``) and ``answer_key.json`` (the planted incidents).
+``pagination-count``), ``answer_key.json`` (the planted incidents) and
+``access_key.json`` (who held which role when).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def write_sample(folder: Path) -> dict[str, Any]:
             (folder / f"page-{pages:04d}.json").write_bytes(response.content)
     manifest = {**SAMPLE, "take": TAKE, "pagination_count": count, "pages": pages}
     (folder / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    key = [incident.to_dict() for incident in org.answer_key]
-    (folder / "answer_key.json").write_bytes(orjson.dumps(key, option=orjson.OPT_INDENT_2))
+    for name, items in (("answer_key", org.answer_key), ("access_key", org.access_key)):
+        key = [item.to_dict() for item in items]
+        (folder / f"{name}.json").write_bytes(orjson.dumps(key, option=orjson.OPT_INDENT_2))
     return manifest
 
 

@@ -16,6 +16,11 @@ table                       chart
 ``travel_anomalies``        (a table for review)
 ``new_countries``           (a table for review)
 ``findings``                (a table for review)
+``access_history``          ``access_history_chart``
+``privileged_access``       ``privileged_access_chart``
+``role_entries``            (a table for review)
+``leavers``                 (a table for review)
+``access_findings``         (a table for review)
 ==========================  ================================
 
 Names follow the columns they use: ``actor_*`` groups by ``actor_id``.
@@ -23,7 +28,9 @@ Keywords mean the same everywhere: ``since``/``until`` (a time window, on
 every function), ``tz`` (an IANA time zone: of the periods, of times of day,
 and of the window a chart states), ``top`` (how many rows a ranking table or
 chart keeps; one default, ``TOP`` = 20, and None for all), ``freq`` and
-``by`` (the timeline's period and the column that splits it). Every chart
+``by`` (the timeline's period and the column that splits it), and
+``history_from`` (the access review's: entries before it are not read, so
+roles held before it are unknown). Every chart
 also takes plotly express's ``title``, ``labels``, ``template``, ``width``
 and ``height``, and draws through one theme (``figures.make_figure``).
 Counts are in a column named ``events``; an empty frame gives an empty table
@@ -42,6 +49,14 @@ True
 
 from typing import Any
 
+from auditlab.analysis.access import (
+    access_findings,
+    access_history,
+    access_history_chart,
+    leavers,
+    privileged_access,
+    privileged_access_chart,
+)
 from auditlab.analysis.breakdowns import (
     action_breakdown,
     action_breakdown_chart,
@@ -55,6 +70,7 @@ from auditlab.analysis.geo import country_summary, country_summary_chart
 from auditlab.analysis.ips import ip_summary, ip_summary_chart
 from auditlab.analysis.periods import timeline, timeline_chart
 from auditlab.analysis.renamed import RENAMED, deprecated
+from auditlab.analysis.roles import role_entries
 from auditlab.analysis.sensitive import sensitive_events
 from auditlab.analysis.travel import new_countries, travel_anomalies
 from auditlab.analysis.vocabulary import TOP as TOP
@@ -69,6 +85,9 @@ def __getattr__(name: str) -> Any:
 # The public functions; each is also a method of df.audit.
 
 __all__ = [
+    "access_findings",
+    "access_history",
+    "access_history_chart",
     "action_breakdown",
     "action_breakdown_chart",
     "actor_action_matrix",
@@ -80,7 +99,11 @@ __all__ = [
     "findings",
     "ip_summary",
     "ip_summary_chart",
+    "leavers",
     "new_countries",
+    "privileged_access",
+    "privileged_access_chart",
+    "role_entries",
     "sensitive_events",
     "timeline",
     "timeline_chart",

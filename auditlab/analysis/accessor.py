@@ -33,7 +33,8 @@ R = TypeVar("R")
 # Every column some analysis function reads; a frame from load_audit_logs has them all.
 COLUMNS_READ: tuple[str, ...] = (
     "id", "created_at", "action", "action_category", "source", "ip", "country", "actor_id",
-    "actor_name", "actor_email", "member_user_id", "member_role",
+    "actor_name", "actor_email", "actor_seen_at", "member_id", "member_role", "member_user_id",
+    "member_user_name", "member_user_email", "member_user_seen_at", "metadata",
 )  # fmt: skip
 
 
@@ -78,6 +79,13 @@ class AuditAccessor:
     travel_anomalies = _method(analysis.travel_anomalies)
     new_countries = _method(analysis.new_countries)
     findings = _method(analysis.findings)
+    role_entries = _method(analysis.role_entries)
+    access_history = _method(analysis.access_history)
+    access_history_chart = _method(analysis.access_history_chart)
+    privileged_access = _method(analysis.privileged_access)
+    privileged_access_chart = _method(analysis.privileged_access_chart)
+    leavers = _method(analysis.leavers)
+    access_findings = _method(analysis.access_findings)
 
     def explore(self) -> Explorer:
         """Return the interactive explorer over this frame (see ``auditlab.explore``).

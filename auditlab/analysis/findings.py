@@ -10,6 +10,7 @@ A finding is one rule on its evidence: one event for an event rule
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -65,10 +66,30 @@ def findings(
             "entry_ids": [(i,) for i in rows["id"]],
         })  # fmt: skip
         parts.append(part)
-    parts.append(_travel(events, chosen, since, until))
-    parts.append(_arrivals(events, chosen, since, until))
+    if "impossible_travel" in chosen:
+        parts.append(_travel(events, chosen, since, until))
+    if "new_country" in chosen:
+        parts.append(_arrivals(events, chosen, since, until))
+    return ranked(parts, chosen)
+
+
+def ranked(parts: Iterable[pd.DataFrame], rules: Rules) -> pd.DataFrame:
+    """Return findings tables as one table of ``FINDING_COLUMNS``, ranked as :func:`findings`
+    ranks them, each finding (its rule and entry ids) once.
+
+    A part may leave out ``severity`` and ``title`` (the rules give them) and
+    columns it has nothing for.
+
+    >>> part = pd.DataFrame({"rule": ["api_key"] * 2, "entry_ids": [("alog_1",)] * 2})
+    >>> ranked([part], resolve_rules(None))[["rule", "severity"]].values.tolist()
+    [['api_key', 'low']]
+    """
     table = pd.concat([p for p in parts if len(p)] or [_empty()], ignore_index=True)
-    return _ranked(table, chosen)
+    table = table.reindex(columns=list(FINDING_COLUMNS))
+    table = table[~pd.Series(finding_keys(table)).duplicated().to_numpy()]
+    table = table.astype({"first": "datetime64[us, UTC]", "last": "datetime64[us, UTC]",
+                          "action": "str", "country": "str"})  # fmt: skip
+    return _ranked(table.reset_index(drop=True), rules)
 
 
 def _travel(events: pd.DataFrame, rules: Rules, since: TimeBound, until: TimeBound):

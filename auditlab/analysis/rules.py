@@ -42,11 +42,16 @@ RULE_SETTINGS: dict[str, tuple[str, ...]] = {
     "off_hours": ("watch", "usual_share", "min_history", "work_hours"),
     "impossible_travel": ("max_speed_kmh",),
     "new_country": ("settling_in",),
+    "grant_by_non_holder": (),
+    "grant_by_unknown_role": (),
+    "privileged_quiet": ("quiet_days",),
 }
 COMMON_KEYS = ("severity", "title", "description", "enabled")
 ALLOW_KEYS = ("networks", "service_accounts", "countries")
 # Rules about where an actor is: read the located events, honour ``allow.networks``.
 LOCATION_RULES = ("impossible_travel", "new_country")
+# Rules of the access review: they read roles from the whole history (access_findings).
+ACCESS_RULES = ("grant_by_non_holder", "grant_by_unknown_role", "privileged_quiet")
 # Rules about behaviour: service accounts are left out of them.
 BEHAVIOUR_RULES = ("mass_deletion", "off_hours", *LOCATION_RULES)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -417,6 +422,7 @@ _SETTING_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "work_hours": _hours,
     "max_speed_kmh": _positive,
     "settling_in": _duration,
+    "quiet_days": _whole(1),
 }
 # What each required key holds, for the message when it is missing.
 _WHAT: dict[str, str] = {
@@ -431,4 +437,5 @@ _WHAT: dict[str, str] = {
     "work_hours": "[start, end] in whole hours",
     "max_speed_kmh": "a positive number",
     "settling_in": "a duration such as '7 days'",
+    "quiet_days": "a whole number of days >= 1",
 }

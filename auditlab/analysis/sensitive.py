@@ -12,8 +12,9 @@ module applies the event rules, each vectorised over the whole frame:
 - ``first_api_key``: the first ``api_key.created`` of an actor in the frame;
 - ``mass_deletion``: ``burst`` or more ``*.deleted`` by one actor within
   ``window``; every deletion of the burst is listed;
-- ``after_removal``: anything an actor does after their own latest
-  ``member.removed``, unless they joined again in between;
+- ``after_removal``: anything an actor does after their own
+  ``member.removed`` ("after own removal") or ``member.left`` ("after own
+  departure"), until they join again (``after_leaving``);
 - ``off_hours``: a ``watch``-ed action at a time of day, in ``tz``, when its
   actor is rarely active: at most ``usual_share`` of all their events fall
   within two hours either side of that time of day, on any day. That follows
@@ -42,6 +43,8 @@ SENSITIVE_COLUMNS = (
     "member_role", "source", "ip", "country", "rule", "reason",
 )  # fmt: skip
 FRAME_COLUMNS = SENSITIVE_COLUMNS[:-2]
+# The actions by which a member leaves the org, and what the rules call them.
+DEPARTURES: dict[str, str] = {"member.removed": "removal", "member.left": "departure"}
 BIN_MINUTES = 15
 BINS = 24 * 60 // BIN_MINUTES
 NEIGHBOURS = 120 // BIN_MINUTES  # two hours either side: absorbs a clock change
@@ -158,10 +161,15 @@ def _mass_deletion(
     return _bursts(df, actors, burst, window), text
 
 
-def _after_removal_rule(
-    df: pd.DataFrame, rule: Rule, actors: np.ndarray, names: pd.Index, _tz: str
-) -> tuple[np.ndarray, Reason]:
-    return _after_removal(df, actors, names), "activity after own removal"
+def _after_removal_rule(df: pd.DataFrame, *_: object) -> tuple[np.ndarray, Reason]:
+    departed = after_leaving(df)
+    action = df["action"]
+
+    def reason(rows: pd.DataFrame) -> pd.Series:
+        left = plain(action.iloc[departed[rows.index]]).map(DEPARTURES)
+        return ("activity after own " + left).set_axis(rows.index)
+
+    return departed >= 0, reason
 
 
 def _off_hours_rule(
@@ -231,23 +239,48 @@ def _bursts(df: pd.DataFrame, actors: np.ndarray, burst: int, window: pd.Timedel
     return mask
 
 
-def _after_removal(df: pd.DataFrame, actors: np.ndarray, names: pd.Index) -> np.ndarray:
-    """Return a mask of events by actors after their own latest removal (and no new join)."""
+def after_leaving(df: pd.DataFrame) -> np.ndarray:
+    """Return, per row, the position of the departure its actor acted after (-1: none).
 
-    def latest(action: str) -> np.ndarray:
-        """Return, per actor code, when they were last the member of ``action`` (or NaT)."""
-        rows = df[(df["action"] == action) & df["member_user_id"].notna()]
-        at = rows.groupby("member_user_id")["created_at"].max()
-        per_actor = np.full(len(names), np.datetime64("NaT"), dtype="datetime64[us]")
-        known = names.get_indexer(at.index)
-        per_actor[known[known >= 0]] = utc_array(at)[known >= 0]
-        return per_actor[np.where(actors >= 0, actors, 0)] if len(names) else per_actor
+    A departure is a ``member.removed`` or ``member.left`` naming the actor as
+    the member. An event follows one when the latest of its actor's joins
+    (``member.joined``) and departures before it is a departure; a join at the
+    same moment as the event counts as before it, a departure as after.
+    Positions count rows of ``df`` from 0.
 
-    if not len(names):
-        return np.zeros(len(df), dtype=bool)
-    removal, rejoined = latest("member.removed"), latest("member.joined")
+    >>> from auditlab.frame import empty_frame
+    >>> after_leaving(empty_frame()).tolist()
+    []
+    """
+    actors, names = codes(df["actor_id"])
+    found = np.full(len(df), -1, dtype=np.int64)
+    action = df["action"]
+    moves = np.flatnonzero(
+        (action.isin([*DEPARTURES, "member.joined"]) & df["member_user_id"].notna()).to_numpy(bool)
+    )
+    mover = names.get_indexer(df["member_user_id"].to_numpy()[moves])
+    moves, mover = moves[mover >= 0], mover[mover >= 0]
     at = utc_array(df["created_at"])
-    return (actors >= 0) & (at > removal) & ~((rejoined > removal) & (at >= rejoined))
+    events = np.flatnonzero(np.isin(actors, mover) & ~np.isnat(at))
+    if not len(moves) or not len(events):
+        return found
+    leaving = action.isin(DEPARTURES).to_numpy(dtype=bool)
+    # One sequence per actor, in time order: a join sorts before an event at the
+    # same moment (key 2t), a departure after it (key 2t + 1).
+    rows = np.concatenate([moves, events])
+    is_move = np.arange(len(rows)) < len(moves)
+    stamp = at[rows].astype(np.int64) - at[rows].astype(np.int64).min()
+    key = 2 * stamp + (is_move & leaving[rows])
+    who = np.concatenate([mover, actors[events]])
+    order = np.lexsort((~is_move, key, who))
+    rows, is_move = rows[order], is_move[order]
+    who = who[order]
+    latest = np.maximum.accumulate(np.where(is_move, np.arange(len(rows)), -1))
+    own = (latest >= 0) & (who[np.maximum(latest, 0)] == who) & ~is_move
+    departure = rows[np.maximum(latest, 0)]
+    flagged = own & leaving[departure]
+    found[rows[flagged]] = departure[flagged]
+    return found
 
 
 def _off_hours(

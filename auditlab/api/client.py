@@ -1,9 +1,10 @@
 """The HTTP client for Invent's audit-log endpoint: one request, done right, then paging.
 
 Layers, each its own module: ``credentials`` (key and base URL), ``ratelimit``
-(one limiter for every request in flight), ``retry`` (what to retry and how
-long to wait), ``paging`` (how pages add up to a range). This module joins
-them around one request function and maps answers to auditlab's exceptions.
+(one limiter for every request in flight, learning the server's limit),
+``retry`` (what to retry and how long to wait), ``paging`` (how pages add up
+to a range). This module joins them around one request function and maps
+answers to auditlab's exceptions.
 
 Threads, not asyncio: pages run in a ``ThreadPoolExecutor`` over one
 thread-safe ``httpx.Client``, so the client also works inside Jupyter's
@@ -26,7 +27,7 @@ from auditlab._version import __version__
 from auditlab.api.credentials import ApiKey, resolve_api_key, resolve_base_url
 from auditlab.api.paging import FetchResult, OnPage, Page, fetch_live, fetch_stable
 from auditlab.api.query import DEFAULT_TAKE, MAX_TAKE, PARAMETER_NAMES, Query
-from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter, shared_limiter
+from auditlab.api.ratelimit import INVENT_RATE_LIMIT, RateLimiter, read_budget, shared_limiter
 from auditlab.api.retry import RetryPolicy, Transient, parse_retry_after
 from auditlab.checks import check_whole_number
 from auditlab.environment import API_KEY_VARIABLE
@@ -49,10 +50,12 @@ OUR_NAMES = {theirs: ours for ours, theirs in PARAMETER_NAMES.items()}
 class InventClient:
     """A client for one Invent key: pages, ranges, retries and the rate limit.
 
-    ``rate_limit`` is requests per minute, drawn from one window shared by
-    every client of this process talking to the same base URL (Invent counts
-    per IP); ``max_concurrency`` bounds the requests in flight. Pass
-    ``limiter`` to use another RateLimiter, e.g. one with a fake clock.
+    ``rate_limit`` is the most requests per minute the caller allows; one
+    limiter, shared by every client of this process talking to the same base
+    URL (Invent counts per IP), paces requests under it and learns from 429s
+    and rate-limit headers what the server actually grants.
+    ``max_concurrency`` bounds the requests in flight. Pass ``limiter`` to
+    use another RateLimiter, e.g. one with a fake clock.
 
     >>> from auditlab.api.query import Query
     >>> from auditlab.sandbox import serve
@@ -161,8 +164,8 @@ class InventClient:
     def fetch_page(self, query: Query, page: int, take: int = DEFAULT_TAKE) -> Page:
         """Return one page of query's entries, with the server's total count.
 
-        Retries transient failures per the retry policy; every attempt waits
-        for the rate limiter.
+        Retries transient failures per the retry policy (429s do not use up
+        its tries); every attempt waits for the rate limiter.
 
         >>> from auditlab.sandbox import serve
         >>> with serve(api_key="sk_test_doc", days=14) as server:
@@ -182,14 +185,16 @@ class InventClient:
             attempts += 1
             return self._get_page(path, params, query.org_id, page, take)
 
-        answered = self.retry.call(attempt, what=f"GET {path} page {page}")
+        answered = self.retry.call(
+            attempt, what=f"GET {path} page {page}", progress=lambda: self.limiter.last_success
+        )
         return replace(answered, requests=attempts)
 
     def _get_page(
         self, path: str, params: dict[str, str], org_id: str, page: int, take: int
     ) -> Page:
         """Return one attempt's page, or raise Transient or a typed error."""
-        with self._in_flight, self.limiter.slot():
+        with self._in_flight, self.limiter.slot() as sent:
             try:
                 response = self._http.get(path, params=params)
             except TRANSIENT_ERRORS as exc:
@@ -199,6 +204,7 @@ class InventClient:
                     f"GET {path} failed: {type(exc).__name__}: {self._key.scrub(str(exc))}"
                 ) from None
         status = response.status_code
+        self._learn(response, sent)
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(
                 response.headers.get("retry-after"), date=response.headers.get("date")
@@ -224,6 +230,17 @@ class InventClient:
             ) from None
         except TypeError as error:
             raise APIError(f"GET {path} answered {error}", status_code=status) from None
+
+    def _learn(self, response: httpx.Response, sent: float) -> None:
+        """Tell the limiter what the answer to the request sent at ``sent`` says of the limit."""
+        headers = response.headers
+        budget = read_budget(headers, date=headers.get("date"))
+        if budget is not None:
+            self.limiter.note(budget)
+        if response.status_code == 429:
+            self.limiter.throttled(sent)
+        elif response.status_code == 200:
+            self.limiter.succeeded()
 
     def _error(self, response: httpx.Response, path: str, org_id: str) -> APIError | InvalidQuery:
         """Return the exception for a non-retryable answer, with the server's message."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 OPTIONS: dict[str, str] = {
     "org_id": "--org", "date_from": "--from", "date_to": "--to", "actions": "--action",
     "tz": "--tz", "base_url": "--base-url", "rules": "--rules", "baseline": "--baseline",
+    "history_from": "--history-from",
 }  # fmt: skip
 
 
@@ -44,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pseudonymize", action="store_true",
                         help="replace emails, names and IP addresses by pseudonyms")  # fmt: skip
     parser.add_argument("--tz", default="UTC", help="time zone for times of day (default UTC)")
+    parser.add_argument("--history-from", metavar="YYYY-MM-DD",
+                        help="first UTC day the access review reads roles from (default: the "
+                        "org's first day; roles held before it are shown as unknown)")  # fmt: skip
     parser.add_argument("--keep-notebook", metavar="PATH", help="also keep the executed notebook")
     parser.add_argument("--rules", metavar="FILE",
                         help="TOML rules file (default: the rules shipped with auditlab)")
@@ -99,6 +103,7 @@ def checked_scope(args: argparse.Namespace) -> Scope:
             date_to=args.date_to,
             actions=args.actions,
             tz=args.tz,
+            history_from=args.history_from,
         )
     except InvalidQuery as error:
         option = OPTIONS.get(error.parameter or "", "")

@@ -9,6 +9,7 @@ import signal
 import threading
 
 from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
+from auditlab.sandbox.limits import ALGORITHMS, DEFAULT_BURST
 from auditlab.sandbox.server import DEFAULT_RATE_LIMIT, check_loopback, serve
 from auditlab.sandbox.undocumented import DEFAULT_LATE_DELAY, USER_FILTERS
 
@@ -33,6 +34,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=DEFAULT_RATE_LIMIT,
         help=f"requests per minute per IP (default {DEFAULT_RATE_LIMIT}; 0 = none)",
+    )
+    parser.add_argument(
+        "--limiter",
+        choices=ALGORITHMS,
+        default="sliding",
+        help="how the rate limit is counted (default sliding)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=DEFAULT_BURST,
+        help=f"token-bucket capacity (default {DEFAULT_BURST})",
+    )
+    parser.add_argument(
+        "--competing",
+        type=float,
+        default=0.0,
+        help="requests per minute another program on the same IP spends of the limit",
+    )
+    parser.add_argument(
+        "--rate-headers", action="store_true", help="send RateLimit-* headers with answers"
     )
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of 5xx answers")
     parser.add_argument("--cut-rate", type=float, default=0.0, help="share of bodies cut short")
@@ -83,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         scale=args.scale,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,
+        limiter=args.limiter,
+        burst=args.burst,
+        competing=args.competing,
+        rate_headers=args.rate_headers,
         fault_rate=args.fault_rate,
         cut_rate=args.cut_rate,
         live=args.live,

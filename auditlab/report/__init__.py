@@ -5,6 +5,7 @@
 92
 """
 
+from auditlab.report.access import AccessReview, access_review
 from auditlab.report.baseline import findings_path, mark_new, read_baseline, write_findings
 from auditlab.report.digest import data_digest
 from auditlab.report.errors import ReportFailed
@@ -22,11 +23,13 @@ from auditlab.report.workbook import write_workbook
 __all__ = [
     "EXPLORE_NOTEBOOK",
     "REPORT_NOTEBOOK",
+    "AccessReview",
     "DataSource",
     "Finding",
     "Pseudonymizer",
     "ReportFailed",
     "Scope",
+    "access_review",
     "data_digest",
     "export_html",
     "external_references",

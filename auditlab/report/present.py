@@ -121,6 +121,7 @@ def provenance(
     rules: Rules | None = None,
     baseline: str | None = None,
     verified: str | None = None,
+    more: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Return where a report's data and rules come from, as labelled lines (the evidence).
 
@@ -129,7 +130,8 @@ def provenance(
     cached days were fetched from the server, when known; ``verified`` the
     line saying when the cache was last verified against the server
     (``auditlab.report.last_verification``), None if it never was;
-    ``baseline`` describes the earlier findings compared with.
+    ``baseline`` describes the earlier findings compared with; ``more`` adds
+    lines before it (the access review's history, ``AccessReview.provenance``).
     """
     newest = df["created_at"].max() if len(df) else None
     oldest = df["created_at"].min() if len(df) else None
@@ -152,6 +154,7 @@ def provenance(
     if rules is not None:
         rows["Rules"] = f"{rules.source} ({len(rules)} rules)"
         rows["SHA-256 of the rules"] = rules.sha256
+    rows.update(more or {})
     rows["Baseline"] = baseline or "none"
     rows["Made with"] = f"auditlab {__version__}, pandas {pd.__version__}"
     return rows

@@ -132,6 +132,7 @@ def write_report(
         "tz": scope.tz,
         "rules": None if rules is None else str(Path(rules).resolve()),
         "baseline": None if baseline is None else str(Path(baseline).resolve()),
+        "history_from": None if scope.history_from is None else scope.history_from.isoformat(),
     }
     with tempfile.TemporaryDirectory(prefix="auditlab-report-") as work:
         executed_path = Path(work) / REPORT_NOTEBOOK

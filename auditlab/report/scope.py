@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auditlab.actions import ALL
-from auditlab.api.query import Query
+from auditlab.api.query import Query, parse_date
 from auditlab.checks import check_tz
 from auditlab.clock import utc_today
 from auditlab.errors import InvalidQuery
@@ -23,7 +23,8 @@ DEFAULT_DAYS = 90
 class Scope:
     """A validated report scope: org, UTC date range (inclusive), actions, time zone.
 
-    ``actions`` empty means every action.
+    ``actions`` empty means every action. ``history_from`` is the first day the
+    access review reads roles from (None: the org's first day).
 
     >>> s = Scope.build(date_from="2026-07-01", date_to="2026-09-30", actions=["org.updated"])
     >>> s.date_from, s.days, s.actions
@@ -35,6 +36,7 @@ class Scope:
     date_to: dt.date
     actions: tuple[str, ...] = ()
     tz: str = "UTC"
+    history_from: dt.date | None = None
 
     @classmethod
     def build(
@@ -46,11 +48,13 @@ class Scope:
         actions: Iterable[str] | str | None = None,
         tz: str = "UTC",
         today: dt.date | None = None,
+        history_from: Any = None,
     ) -> Scope:
         """Return a Scope, or raise InvalidQuery naming the parameter at fault.
 
         ``date_to`` defaults to today (UTC), ``date_from`` to the
-        ``DEFAULT_DAYS`` days that end on ``date_to``.
+        ``DEFAULT_DAYS`` days that end on ``date_to``; ``history_from``, when
+        given, is a day no later than ``date_from``.
 
         >>> Scope.build(date_to="2026-09-30").date_from
         datetime.date(2026, 7, 3)
@@ -68,12 +72,20 @@ class Scope:
                 "today when not given)",
                 parameter="date_from",
             )
+        history = parse_date(history_from, "history_from")
+        if history is not None and history > start:
+            raise InvalidQuery(
+                f"history_from ({history.isoformat()}) is after date_from ({start.isoformat()}): "
+                "the access review reads roles from a day on or before the period's first",
+                parameter="history_from",
+            )
         return cls(
             org_id=query.org_id,
             date_from=start,
             date_to=end,
             actions=_check_actions(actions),
             tz=check_tz(tz),
+            history_from=history,
         )
 
     @property
@@ -107,6 +119,17 @@ class Scope:
         ('org.updated', 'org.deleted')
         """
         return self.actions if len(self.actions) > 1 else ()
+
+    @property
+    def history_query(self) -> Query:
+        """Return what the access review asks: every action from ``history_from`` to ``date_to``.
+
+        Without ``history_from`` the loader reads from the org's first day.
+
+        >>> Scope.build(date_to="2026-07-31", history_from="2026-01-01").history_query.to_params()
+        {'from': '2026-01-01', 'to': '2026-07-31'}
+        """
+        return Query.build(self.org_id, date_from=self.history_from, date_to=self.date_to)
 
     def keep(self, df: pd.DataFrame) -> pd.DataFrame:
         """Return the rows of a loaded ``query`` that the scope covers (``local_actions``)."""

@@ -24,6 +24,7 @@ from auditlab.api.credentials import (
     resolve_api_key,
     resolve_base_url,
 )
+from auditlab.api.query import Query
 from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import MissingAPIKey
 from auditlab.report.scope import Scope
@@ -85,10 +86,20 @@ class DataSource:
         The server is asked ``scope.query``; ``scope.keep`` then keeps what the
         scope covers.
         """
+        return scope.keep(self._load(scope.query, cache_dir))
+
+    def load_history(self, scope: Scope, *, cache_dir: str | Path | None = None) -> pd.DataFrame:
+        """Return every entry from ``scope.history_from`` (else the org's first day) to its end.
+
+        The access review reads roles from these; the cache keeps them, so
+        only the first review of an org fetches its whole history.
+        """
+        return self._load(scope.history_query, cache_dir)
+
+    def _load(self, query: Query, cache_dir: str | Path | None) -> pd.DataFrame:
         from auditlab.load import load_audit_logs
 
-        query = scope.query
-        df = load_audit_logs(
+        return load_audit_logs(
             query.org_id,
             action=query.action,
             date_from=query.date_from,
@@ -97,7 +108,6 @@ class DataSource:
             progress=False,
             **self.loader_arguments,
         )
-        return scope.keep(df)
 
     def close(self) -> None:
         """Stop the sandbox if this source started one."""

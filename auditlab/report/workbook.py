@@ -1,4 +1,5 @@
-"""The workbook an auditor asks for: findings, each rule's evidence, actors, provenance.
+"""The workbook an auditor asks for: findings, each rule's evidence, actors, more tables,
+provenance.
 
 Written with xlsxwriter, with every text cell kept as text: no cell becomes a
 formula or a link (``strings_to_formulas`` and ``strings_to_urls`` off), and
@@ -32,9 +33,11 @@ def write_workbook(
     *,
     provenance: Mapping[str, str],
     tz: str = "UTC",
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Return the path of the .xlsx written: sheets Findings, one per rule that fired
-    (named by its id), Actors and Provenance.
+    (named by its id), Actors, one per table of ``tables`` (named by its key; the
+    access review's, ``AccessReview.tables()``) and Provenance.
 
     Times are wall-clock times in ``tz`` (said in each time column's heading);
     entry ids are joined with ", ".
@@ -53,6 +56,8 @@ def write_workbook(
         evidence = rows.drop(columns=["rule", "severity", "title"])
         sheets[_sheet_name(str(rule), sheets)] = _plain(evidence, tz)
     sheets[ACTORS_SHEET] = _plain(actor_findings(found), tz)
+    for name, table in (tables or {}).items():
+        sheets[_sheet_name(name, sheets)] = _plain(table, tz)
     sheets[PROVENANCE_SHEET] = pd.DataFrame(
         {"item": list(provenance), "value": list(provenance.values())}
     )

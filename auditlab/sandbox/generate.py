@@ -4,7 +4,8 @@
 working hours, more on weekdays, the API bot around the clock with a nightly
 batch, system events without an actor), adds the members who come and go and
 the API-key rotation, plants the incidents listed in
-``auditlab.sandbox.incidents``, and makes sure every action of the catalogue occurs.
+``auditlab.sandbox.incidents``, makes sure every action of the catalogue
+occurs, and adds the role history of ``auditlab.sandbox.roles``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,23 @@ from auditlab.sandbox.entries import (
 )
 from auditlab.sandbox.incidents import Incident, plant
 from auditlab.sandbox.people import Person, make_bot, make_people, make_person
-from auditlab.sandbox.rows import ACTION_INDEX, DAY_MS, HOUR_MS, Clock, Rows
+from auditlab.sandbox.roles import (
+    GUEST_ACTIONS,
+    RoleLedger,
+    Tenure,
+    guest_fields,
+    record_guest,
+    role_history,
+)
+from auditlab.sandbox.rows import (
+    ACTION_INDEX,
+    DAY_MS,
+    HOUR_MS,
+    Clock,
+    Rows,
+    in_hours,
+    working_time,
+)
 from auditlab.sandbox.world import BROWSERS, COUNTRIES, FIRST_NAMES, LAST_NAMES
 
 WEEKDAY_ENTRIES = 170
@@ -68,14 +85,18 @@ SYSTEM_ACTIONS: dict[str, float] = {
 }  # fmt: skip
 # Share of rows by who acts: people, the API bot, the system.
 WHO_SHARES = (0.84, 0.13, 0.03)
+# The random stream of the role history, beside the seed's main one.
+ROLES_STREAM = 1
 
 
 @dataclass
 class SyntheticOrg:
-    """A generated org: its entries (newest first), people and the planted answer key.
+    """A generated org: its entries (newest first), people and the planted answer keys.
 
-    ``people`` ends with the API bot; ``org`` is the nested org object every
-    entry carries; ``removed`` holds the user ids that must never act again.
+    ``answer_key`` lists the planted incidents; ``access_key`` who held which
+    role when (``auditlab.sandbox.roles``). ``people`` ends with the API bot;
+    ``org`` is the nested org object every entry carries; ``removed`` holds the
+    user ids that must never act again.
     A server started with ``live`` appends to ``entries`` as it runs.
 
     >>> org = generate_org(seed=1, days=30, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
@@ -86,6 +107,7 @@ class SyntheticOrg:
     org_id: str
     entries: list[Entry] = field(repr=False)
     answer_key: list[Incident] = field(repr=False)
+    access_key: list[Tenure] = field(repr=False)
     people: list[Person] = field(repr=False)
     now: dt.datetime
     seed: int
@@ -126,21 +148,33 @@ def generate_org(
     org = _org_object(org_id)
 
     rows = Rows()
+    ledger = RoleLedger()
     _background(rng, rows, clock, people, scale)
-    _members_coming_and_going(rng, rows, clock, people, scale)
+    _members_coming_and_going(rng, rows, clock, people, scale, ledger)
     _key_rotation(rng, rows, clock, people)
-    planted, quiet = plant(rng, rows, clock, people)
-    _ensure_every_action(rng, rows, clock, people)
+    planted, quiet = plant(rng, rows, clock, people, ledger)
+    _ensure_every_action(rng, rows, clock, people, ledger)
     # The API bot's latest sync ran minutes ago, so today always has entries.
     rows.add(clock.now_ms - int(rng.integers(60_000, 600_000)), len(people) - 1,
              "assistant.updated", int(rng.integers(1 << 30)))  # fmt: skip
+    # The role history draws from a stream of its own, so everything above
+    # (and every planted incident) is the same as without it.
+    drafted = len(rows)
+    roles_rng = np.random.default_rng((seed, ROLES_STREAM))
+    actors = frozenset(incident.actor_id for incident, _ in planted if incident.actor_id)
+    joined = role_history(roles_rng, rows, clock, people, ledger, planted_actors=actors)
 
     cols = rows.columns()
     keep = (cols["ts"] >= clock.start_ms) & (cols["ts"] <= clock.now_ms)
+    everyday = cols["special"] < 0
     for q in quiet:
         during = (cols["ts"] >= q.start_ms) & (cols["ts"] <= q.end_ms)
-        keep &= ~((cols["who"] == q.who) & during & (cols["special"] < 0))
-    row_ids = _entry_ids(rng, cols["ts"])
+        keep &= ~((cols["who"] == q.who) & during & everyday)
+    for who, at in joined.items():
+        keep &= ~((cols["who"] == who) & (cols["ts"] < at) & everyday)
+    row_ids = np.concatenate(
+        [_entry_ids(rng, cols["ts"][:drafted]), _entry_ids(roles_rng, cols["ts"][drafted:])]
+    )
     factory = EntryFactory(org, people, pools)
     entries, position = _assemble(factory, rows, cols, row_ids, keep)
     answer_key = [
@@ -151,6 +185,7 @@ def generate_org(
         org_id=org_id,
         entries=entries,
         answer_key=answer_key,
+        access_key=ledger.tenures(position, entries),
         people=people,
         now=now,
         seed=seed,
@@ -192,17 +227,6 @@ def _choose(rng: np.random.Generator, weights: dict[str, float], size: int) -> n
     return actions[rng.choice(len(actions), size=size, p=p / p.sum())]
 
 
-def _in_hours(
-    rng: np.random.Generator, day_ms: np.ndarray, people: list[Person], who: np.ndarray
-) -> np.ndarray:
-    """Return UTC ms inside each person's local working hours on the given UTC days."""
-    start = np.array([p.work_start for p in people])[who]
-    end = np.array([p.work_end for p in people])[who]
-    offset = np.array([p.utc_offset for p in people])[who]
-    hour = start + rng.beta(2.0, 2.0, len(who)) * (end - start) - offset
-    return day_ms + (hour * HOUR_MS).astype(np.int64)
-
-
 def _background(
     rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person], scale: float
 ) -> None:
@@ -232,7 +256,7 @@ def _background(
     action[plain] = _choose(rng, PERSON_ACTIONS, len(plain))
     who[admin_rows] = rng.choice(admins, size=len(admin_rows))
     action[admin_rows] = _choose(rng, ADMIN_ONLY_ACTIONS, len(admin_rows))
-    ts[by_person] = _in_hours(rng, day_ms[by_person], people, who[by_person])
+    ts[by_person] = in_hours(rng, day_ms[by_person], people, who[by_person])
 
     by_bot = np.flatnonzero(kind == 1)
     who[by_bot] = len(people) - 1
@@ -248,14 +272,13 @@ def _background(
     rows.extend(ts, who, action, r)
 
 
-def _working_time(rng: np.random.Generator, person: Person, day_ms: int) -> int:
-    """Return a UTC ms inside the person's working hours on a UTC day."""
-    who = np.array([0])
-    return int(_in_hours(rng, np.array([day_ms]), [person], who)[0])
-
-
 def _members_coming_and_going(
-    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person], scale: float
+    rng: np.random.Generator,
+    rows: Rows,
+    clock: Clock,
+    people: list[Person],
+    scale: float,
+    ledger: RoleLedger,
 ) -> None:
     """Add invitations, joins, role changes, removals and departures of short-term members.
 
@@ -283,8 +306,8 @@ def _members_coming_and_going(
             member_id=f"mem_t{n:03d}{int(rng.integers(4096)):03x}",
         )
         day = int(rng.integers(0, span - 14)) if n >= 3 else n
-        invited = _working_time(rng, people[admin], int(clock.midnights[day]))
-        rows.add(
+        invited = working_time(rng, people[admin], int(clock.midnights[day]))
+        invitation = rows.add(
             invited,
             admin,
             "member.invited",
@@ -295,9 +318,7 @@ def _members_coming_and_going(
         if n >= 3 and rng.random() < 0.15:
             continue
         # Two to four days later, inside the newcomer's own working hours.
-        joined = _working_time(
-            rng, newcomer, (invited // DAY_MS + int(rng.integers(2, 5))) * DAY_MS
-        )
+        joined = working_time(rng, newcomer, (invited // DAY_MS + int(rng.integers(2, 5))) * DAY_MS)
         as_newcomer = {
             "actor": {**newcomer.actor, "seen_at": None},
             "ip": newcomer.ips[0],
@@ -305,25 +326,31 @@ def _members_coming_and_going(
             "agent": newcomer.agent,
         }
         as_newcomer["user"] = as_newcomer["actor"]
-        rows.add(joined, admin, "member.joined", member=membership(newcomer, "MEMBER"),
-                 metadata={"via": "invite"}, **as_newcomer)  # fmt: skip
+        row = rows.add(joined, admin, "member.joined", member=membership(newcomer, "MEMBER"),
+                       metadata={"via": "invite"}, **as_newcomer)  # fmt: skip
+        ledger.change(row, joined, newcomer, role="MEMBER", how="member.joined",
+                      by=people[admin].id, by_row=invitation)  # fmt: skip
         role = "MEMBER"
         if n == 0 or rng.random() < 0.3:
             new_role = str(rng.choice(("DEVELOPER", "ADMIN", "DEVELOPER")))
-            at = _working_time(rng, people[admin], (joined // DAY_MS + 2) * DAY_MS)
-            rows.add(at, admin, "member.role_changed", member=membership(newcomer, new_role),
-                     metadata={"previous_role": role, "new_role": new_role})  # fmt: skip
+            at = working_time(rng, people[admin], (joined // DAY_MS + 2) * DAY_MS)
+            row = rows.add(at, admin, "member.role_changed", member=membership(newcomer, new_role),
+                           metadata={"previous_role": role, "new_role": new_role})  # fmt: skip
+            ledger.change(row, at, newcomer, role=new_role, how="member.role_changed",
+                          by=people[admin].id)  # fmt: skip
             role = new_role
         leaves = rng.random()
         end_day = (joined // DAY_MS + int(rng.integers(4, 90))) * DAY_MS
         if n == 1 or (n > 2 and leaves < 0.12):
-            at = _working_time(rng, people[admin], end_day)
-            rows.add(at, admin, "member.removed", member=membership(newcomer, role),
-                     metadata={"reason": "contract ended"})  # fmt: skip
+            at = working_time(rng, people[admin], end_day)
+            row = rows.add(at, admin, "member.removed", member=membership(newcomer, role),
+                           metadata={"reason": "contract ended"})  # fmt: skip
+            ledger.end(row, at, newcomer, how="member.removed", before=role)
         elif n == 2 or (n > 2 and leaves < 0.22):
-            at = _working_time(rng, newcomer, end_day)
-            rows.add(at, admin, "member.left", member=membership(newcomer, role),
-                     metadata=None, **as_newcomer)  # fmt: skip
+            at = working_time(rng, newcomer, end_day)
+            row = rows.add(at, admin, "member.left", member=membership(newcomer, role),
+                           metadata=None, **as_newcomer)  # fmt: skip
+            ledger.end(row, at, newcomer, how="member.left", before=role)
 
 
 def _key_rotation(rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]) -> None:
@@ -336,7 +363,7 @@ def _key_rotation(rng: np.random.Generator, rows: Rows, clock: Clock, people: li
     previous: str | None = None
     while day < len(clock.midnights) - 1:
         midnight = int(clock.midnights[day])
-        created, retired = sorted(_working_time(rng, people[keeper], midnight) for _ in "ab")
+        created, retired = sorted(working_time(rng, people[keeper], midnight) for _ in "ab")
         key_id = f"key_{int(rng.integers(1 << 16)):04x}"
         rows.add(created, keeper, "api_key.created", metadata={"key_id": key_id, "name": "ci"})
         if previous is not None:
@@ -346,9 +373,12 @@ def _key_rotation(rng: np.random.Generator, rows: Rows, clock: Clock, people: li
 
 
 def _ensure_every_action(
-    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]
+    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person], ledger: RoleLedger
 ) -> None:
-    """Add one row for each action the history lacks (rare org and staff actions)."""
+    """Add one row for each action the history lacks (rare org and staff actions).
+
+    A member action is Invent's staff acting on a guest of its own (``guest_fields``).
+    """
     cols = rows.columns()
     inside = (cols["ts"] >= clock.start_ms) & (cols["ts"] <= clock.now_ms - DAY_MS)
     present = set(np.unique(cols["action"][inside]).tolist())
@@ -360,10 +390,15 @@ def _ensure_every_action(
         day = int(clock.midnights[int(rng.integers(1, len(clock.midnights) - 1))])
         if action in ADMIN_ONLY_ACTIONS or action in PERSON_ACTIONS:
             who = int(rng.choice(admins if action in ADMIN_ONLY_ACTIONS else humans))
-            at = _working_time(rng, people[who], day)
+            at = working_time(rng, people[who], day)
         else:
             who, at = STAFF, day + int(rng.integers(8, 18)) * HOUR_MS
-        rows.add(at, who, action, int(rng.integers(1 << 30)))
+        r = int(rng.integers(1 << 30))
+        if action not in GUEST_ACTIONS:
+            rows.add(at, who, action, r)
+            continue
+        guest, fields = guest_fields(action, r)
+        record_guest(ledger, rows.add(at, who, action, r, **fields), at, action, guest)
 
 
 def _entry_ids(rng: np.random.Generator, ts: np.ndarray) -> np.ndarray:

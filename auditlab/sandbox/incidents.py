@@ -40,6 +40,7 @@ import numpy as np
 
 from auditlab.sandbox.entries import METADATA, membership
 from auditlab.sandbox.people import Person
+from auditlab.sandbox.roles import RoleLedger
 from auditlab.sandbox.rows import HOUR_MS, Clock, Rows
 from auditlab.sandbox.world import BROWSERS, COUNTRIES
 
@@ -80,12 +81,18 @@ class Quiet:
 
 
 class Stage:
-    """What every incident is planted on: the rows, the clock, the people and the draws."""
+    """What every incident is planted on: the rows, the clock, the people, the draws, the roles."""
 
     def __init__(
-        self, rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]
+        self,
+        rng: np.random.Generator,
+        rows: Rows,
+        clock: Clock,
+        people: list[Person],
+        ledger: RoleLedger,
     ) -> None:
         self.rng, self.rows, self.clock, self.people = rng, rows, clock, people
+        self.ledger = ledger
         self.admins = [i for i, p in enumerate(people) if p.role == "ADMIN"]
 
     def at(self, who: int, days_ago: int, hour: float) -> int:
@@ -133,11 +140,13 @@ def _off_hours_privilege_escalation(stage: Stage, who: int, days_ago: int) -> Pl
         f"{p.name} ({p.role}) made themselves ADMIN at about 03:00 their local time, "
         "far outside their working hours; only admins change roles, in working hours."
     )
-    return _one_act(
-        stage, "off_hours_privilege_escalation", who, stage.at(who, days_ago, 3.0),
-        "member.role_changed", why, member=membership(p, "ADMIN"),
-        metadata={"previous_role": p.role, "new_role": "ADMIN"},
+    at = stage.at(who, days_ago, 3.0)
+    planted = _one_act(
+        stage, "off_hours_privilege_escalation", who, at, "member.role_changed", why,
+        member=membership(p, "ADMIN"), metadata={"previous_role": p.role, "new_role": "ADMIN"},
     )  # fmt: skip
+    stage.ledger.change(_row(planted), at, p, role="ADMIN", how="member.role_changed", by=p.id)
+    return planted
 
 
 def _first_api_key(stage: Stage, who: int, days_ago: int) -> Planted:
@@ -177,6 +186,7 @@ def _activity_after_removal(stage: Stage, who: int, days_ago: int) -> Planted:
         member=membership(p, p.role),
         metadata={"reason": "offboarded"},
     )
+    stage.ledger.end(removal, removed_at, p, how="member.removed", before=p.role)
     later = [
         rows.add(removed_at + int(rng.integers(2, 4)) * HOUR_MS, who, "assistant.updated", 3),
         rows.add(stage.at(who, days_ago - 1, p.work_start + 1), who, "chat.deleted", 5),
@@ -210,8 +220,13 @@ def _org_transferred(stage: Stage, who: int, days_ago: int) -> Planted:
         f"{owner.name} transferred ownership of the org to {heir.name}: "
         "the new owner holds every permission, including deleting the org."
     )
-    return _one_act(stage, "org_transferred", who, at, "org.transferred", why,
-                    metadata={"previous_owner_id": owner.id, "new_owner_id": heir.id})  # fmt: skip
+    owners = {"previous_owner_id": owner.id, "new_owner_id": heir.id}
+    planted = _one_act(stage, "org_transferred", who, at, "org.transferred", why, metadata=owners)
+    # The heir becomes the owner; which role the previous owner keeps, the log does not say.
+    row, how = _row(planted), "org.transferred"
+    stage.ledger.change(row, at, heir, role="OWNER", how=how, by=owner.id, before=heir.role)
+    stage.ledger.change(row, at, owner, role=None, how=how, before=owner.role)
+    return planted
 
 
 def _one_act(
@@ -220,6 +235,11 @@ def _one_act(
     """Return the incident of one row: ``who`` does ``action`` at ``at`` (UTC ms)."""
     row = stage.rows.add(at, who, action, **fields)
     return _planted(kind, (row,), stage.people[who].id, why), None
+
+
+def _row(planted: Planted) -> int:
+    """Return the row of a one-row incident."""
+    return planted[0][1][0]
 
 
 # Each kind of incident, in the order they are planted: how, and by whom (a
@@ -237,13 +257,15 @@ KINDS: tuple[str, ...] = tuple(PLANTERS)
 
 
 def plant(
-    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person]
+    rng: np.random.Generator, rows: Rows, clock: Clock, people: list[Person], ledger: RoleLedger
 ) -> tuple[list[PlantedRows], list[Quiet]]:
     """Add each kind's rows (``PLANTERS``); return the incidents and the stretches to keep quiet.
 
-    Each kind falls on its own day in the last 58 days before ``clock``'s now.
+    Each kind falls on its own day in the last 58 days before ``clock``'s now. The
+    role changes among them (a self-escalation, a removal, the transfer) go into
+    ``ledger``.
     """
-    stage = Stage(rng, rows, clock, people)
+    stage = Stage(rng, rows, clock, people, ledger)
     staff = [
         i for i, p in enumerate(people) if p.kind == "person" and p.role in ("DEVELOPER", "MEMBER")
     ]
@@ -260,6 +282,7 @@ def plant(
         planted.append(incident)
         quiet += [still] if still is not None else []
     return planted, quiet
+
 
 def _planted(kind: str, rows: tuple[int, ...], actor_id: str, why: str) -> PlantedRows:
     return Incident(kind, (), actor_id, why), rows

@@ -21,6 +21,34 @@ HOUR_MS = 3_600_000
 ACTION_INDEX: dict[str, int] = {a: i for i, a in enumerate(ACTIONS)}
 
 
+def in_hours(
+    rng: np.random.Generator, day_ms: np.ndarray, people: list[Person], who: np.ndarray
+) -> np.ndarray:
+    """Return UTC ms inside each person's local working hours on the given UTC days.
+
+    >>> from auditlab.sandbox.people import make_bot
+    >>> when = in_hours(np.random.default_rng(0), np.array([0]), [make_bot()], np.array([0]))
+    >>> 0 <= int(when[0]) < DAY_MS
+    True
+    """
+    start = np.array([p.work_start for p in people])[who]
+    end = np.array([p.work_end for p in people])[who]
+    offset = np.array([p.utc_offset for p in people])[who]
+    hour = start + rng.beta(2.0, 2.0, len(who)) * (end - start) - offset
+    return day_ms + (hour * HOUR_MS).astype(np.int64)
+
+
+def working_time(rng: np.random.Generator, person: Person, day_ms: int) -> int:
+    """Return a UTC ms inside the person's working hours on a UTC day.
+
+    >>> from auditlab.sandbox.people import make_bot
+    >>> 0 <= working_time(np.random.default_rng(0), make_bot(), 0) < DAY_MS
+    True
+    """
+    who = np.array([0])
+    return int(in_hours(rng, np.array([day_ms]), [person], who)[0])
+
+
 @dataclass
 class Clock:
     """The org's calendar: UTC midnights of each day from the first to today."""
@@ -72,6 +100,10 @@ class Rows:
         self.r.append(r.astype(np.int64))
         self.special.append(np.full(len(ts), -1, dtype=np.int32))
         self._count += len(ts)
+
+    def __len__(self) -> int:
+        """Return how many rows have been drafted."""
+        return self._count
 
     def add(self, ts: int, who: int, action: str, r: int = 0, **overrides: Any) -> int:
         """Add one row whose entry gets ``overrides``; return its row number."""

@@ -3,10 +3,12 @@
 It implements Invent's documented endpoint ``GET /orgs/{org_id}/audit-logs`` (``org_id``
 is the org's id or ``c``), Bearer auth, every filter validated, newest first,
 ``page``/``take`` with the ``pagination-*`` headers, and a per-IP
-requests-per-minute limit answering 429 with ``Retry-After``. On request it
-misbehaves: latency, 5xx answers, connections cut mid-body, entries appended
-while clients page (``live``), unknown actions or fields (``chaos``) and
-hostile text in every free-text field (``hostile``).
+requests-per-minute limit answering 429 with ``Retry-After``, counted as a
+sliding window, fixed windows or a token bucket (``limits.py``), optionally
+with ``RateLimit-*`` headers. On request it misbehaves: latency, 5xx
+answers, connections cut mid-body, entries appended while clients page
+(``live``), unknown actions or fields (``chaos``) and hostile text in every
+free-text field (``hostile``).
 
 >>> with serve(days=30, seed=1) as sandbox:
 ...     sandbox.base_url.startswith("http://127.0.0.1:")
@@ -20,13 +22,12 @@ import datetime as dt
 import hmac
 import ipaddress
 import logging
-import math
 import random
 import secrets
 import socket
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,15 @@ from auditlab.sandbox.contract import BadParameter, parse_request
 from auditlab.sandbox.entries import Entry
 from auditlab.sandbox.generate import SyntheticOrg, generate_org, live_entries
 from auditlab.sandbox.hostile import add_hostile
+from auditlab.sandbox.limits import (
+    ALGORITHMS,
+    DEFAULT_BURST,
+    DEFAULT_WINDOW_S,
+    Algorithm,
+    ServerLimit,
+    in_steps,
+    rate_headers,
+)
 from auditlab.sandbox.store import LogStore
 from auditlab.sandbox.undocumented import (
     DEFAULT_LATE_DELAY,
@@ -54,7 +64,6 @@ from auditlab.sandbox.undocumented import (
 log = logging.getLogger("auditlab")
 
 DEFAULT_RATE_LIMIT = 500
-WINDOW_S = 60.0
 FAULT_STATUSES = (500, 502, 503)
 
 
@@ -104,30 +113,6 @@ class Stats:
         return sum(n for status, n in self.by_status.items() if status >= 500)
 
 
-class RateLimiter:
-    """A sliding 60-second window of accepted requests per client IP."""
-
-    def __init__(self, per_minute: int | None, clock: Any = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def admit(self, client: str) -> int | None:
-        """Return None if the request may pass, else the seconds until a slot frees (>= 1)."""
-        if not self.per_minute:
-            return None
-        now = self.clock()
-        with self._lock:
-            window = self._seen.setdefault(client, deque())
-            while window and window[0] <= now - WINDOW_S:
-                window.popleft()
-            if len(window) >= self.per_minute:
-                return max(1, math.ceil(window[0] + WINDOW_S - now))
-            window.append(now)
-            return None
-
-
 @dataclass(frozen=True)
 class Knobs:
     """How the server misbehaves: all zero means a well-behaved Invent.
@@ -139,7 +124,10 @@ class Knobs:
     ``chaos``: share of entries with unknown fields, half of them also with an
     unknown action. ``hostile``: share of entries whose free-text fields hold
     hostile text (``auditlab.sandbox.hostile``). ``rate_limit``: requests per
-    minute per client IP.
+    ``window_s`` seconds (a minute) per client IP, counted as ``limiter`` (see
+    ``limits.py``) with a token bucket of ``burst``; ``competing``: requests
+    per window another program behind the same IP spends; ``rate_headers``:
+    send ``RateLimit-*`` headers with every answer that passed the limit.
 
     What Invent leaves open (``auditlab.sandbox.undocumented``):
     ``user_filter``: which person ``user_id`` matches (``actor``, ``user`` or
@@ -160,6 +148,11 @@ class Knobs:
     person_gaps: float = 0.0
     late: int = 0
     late_delay: dt.timedelta = DEFAULT_LATE_DELAY
+    limiter: Algorithm = "sliding"
+    burst: int = DEFAULT_BURST
+    window_s: float = DEFAULT_WINDOW_S
+    competing: float = 0.0
+    rate_headers: bool = False
 
     def __post_init__(self) -> None:
         for name in ("fault_rate", "cut_rate", "chaos", "hostile", "person_gaps"):
@@ -171,6 +164,9 @@ class Knobs:
         if self.late_delay <= dt.timedelta(0):
             raise ValueError(f"late_delay must be positive, got {self.late_delay}")
         check_user_filter(self.user_filter)
+        if self.limiter not in ALGORITHMS:
+            allowed = ", ".join(ALGORITHMS)
+            raise ValueError(f"limiter must be one of {allowed}, not {self.limiter!r}")
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -199,7 +195,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.clock = clock
         self.shown_from = shown_from or {}
         self.stats = Stats()
-        self.limiter = RateLimiter(knobs.rate_limit)
+        self.limiter = (
+            ServerLimit(knobs.rate_limit, algorithm=knobs.limiter, window_s=knobs.window_s,
+                        burst=knobs.burst, competing=knobs.competing)
+            if knobs.rate_limit else None
+        )  # fmt: skip
         self.store = LogStore(
             org.entries, user_filter=knobs.user_filter, shown_from=self.shown_from
         )
@@ -256,6 +256,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # and delayed ACKs add ~40 ms to every small answer.
     disable_nagle_algorithm = True
     timeout = 30
+    # the RateLimit-* headers of the request being answered (rate_headers knob)
+    limit_headers: dict[str, str] = {}  # noqa: RUF012 (replaced, never mutated)
 
     def setup(self) -> None:
         super().setup()
@@ -281,12 +283,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
         query = split.query if audit_request else None
         if knobs.latency_ms:
             time.sleep(knobs.latency_ms / 1000)
-        retry_after = server.limiter.admit(self.client_address[0])
-        if retry_after is not None:
-            self._error(429, "rate limit exceeded: at most "
-                        f"{knobs.rate_limit} requests per minute", query,
-                        headers={"Retry-After": str(retry_after)})  # fmt: skip
-            return
+        self.limit_headers = {}
+        if server.limiter is not None:
+            verdict = server.limiter.admit(self.client_address[0])
+            if knobs.rate_headers:
+                self.limit_headers = rate_headers(verdict, knobs.window_s)
+            if verdict.retry_after is not None:
+                message = (f"rate limit exceeded: at most {knobs.rate_limit} requests "
+                           f"per {knobs.window_s:g} s")  # fmt: skip
+                wait = in_steps(verdict.retry_after, knobs.window_s)
+                self._error(429, message, query, headers={"Retry-After": wait})
+                return
         if knobs.fault_rate and server.roll() < knobs.fault_rate:
             status = FAULT_STATUSES[int(server.roll() * len(FAULT_STATUSES))]
             self._error(status, "the server is having a bad moment; try again", query)
@@ -322,6 +329,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             server.append_live()
 
     def do_POST(self) -> None:
+        self.limit_headers = {}
         self._error(405, "method not allowed", None)
 
     do_PUT = do_DELETE = do_PATCH = do_POST
@@ -353,7 +361,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
+        for name, value in {**self.limit_headers, **headers}.items():
             self.send_header(name, value)
         if cut:
             self.send_header("Connection", "close")
@@ -431,6 +439,11 @@ def serve(
     person_gaps: float = 0.0,
     late: int = 0,
     late_delay: dt.timedelta = DEFAULT_LATE_DELAY,
+    limiter: Algorithm = "sliding",
+    burst: int = DEFAULT_BURST,
+    window_s: float = DEFAULT_WINDOW_S,
+    competing: float = 0.0,
+    rate_headers: bool = False,
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Clock | None = None,
@@ -446,7 +459,12 @@ def serve(
     org stays pinned. ``user_filter``, ``person_gaps``, ``late`` and
     ``late_delay`` pick answers to what Invent's docs leave open (see
     ``Knobs``). ``api_key`` defaults to a random one. ``port=0`` picks a free
-    port.
+    port. ``rate_limit`` requests per ``window_s`` seconds are counted as
+    ``limiter`` (``"sliding"``, ``"fixed"`` or ``"token-bucket"`` holding
+    ``burst``), with ``competing`` of them spent by another program on the
+    same IP; ``rate_headers`` adds ``RateLimit-*`` headers. A short
+    ``window_s`` (say 1 s with a proportionally smaller ``rate_limit``) lets a
+    test cross many windows fast.
     ``hostile`` (a share, e.g. 0.08) fills the free-text fields of that share
     of entries, and of every actor's newest entry, with hostile text, the same
     for a seed, the incidents spared; the newest such entry of the history
@@ -462,7 +480,8 @@ def serve(
     knobs = Knobs(
         latency_ms=latency_ms, rate_limit=rate_limit, fault_rate=fault_rate, cut_rate=cut_rate,
         live=live, chaos=chaos, hostile=hostile, user_filter=user_filter, person_gaps=person_gaps,
-        late=late, late_delay=late_delay,
+        late=late, late_delay=late_delay, limiter=limiter, burst=burst, window_s=window_s,
+        competing=competing, rate_headers=rate_headers,
     )  # fmt: skip
     if org is None:
         org = generate_org(seed=seed, days=days, now=now, org_id=org_id, scale=scale)
