@@ -429,7 +429,11 @@ class _Review:
             since=since, until=until,
         )  # fmt: skip
         shared = shared[(shared["rule"] != "org_change") | (shared["action"] == TRANSFER)]
-        own = pd.DataFrame(parts, columns=[c for c in FINDING_COLUMNS if c not in SHAPED])
+        built = [c for c in FINDING_COLUMNS if c not in SHAPED and c != "org_id"]
+        own = pd.DataFrame(parts, columns=built)
+        # A finding belongs to the org of the entry that proves it (several orgs may be loaded).
+        orgs = dict(zip(self.df["id"], self.df["org_id"].astype(object), strict=True))
+        own["org_id"] = [orgs.get(ids[0]) if ids else None for ids in own["entry_ids"]]
         return ranked([own, shared.drop(columns=["severity", "title"])], rules)
 
     def _grants(self, rules: Rules, since: TimeBound, until: TimeBound) -> list[tuple]:
