@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "expand_metadata": "auditlab.frame",
     "SCHEMA": "auditlab.frame.schema",
     "ACTIONS": "auditlab.actions",
+    "explore": "auditlab.explorer",
     "to_csv": "auditlab.safety",
 }
 
@@ -68,6 +69,7 @@ __all__ = [
     "dataset",
     "duckdb",
     "expand_metadata",
+    "explore",
     "list_sub_orgs",
     "load_audit_logs",
     "sync",

@@ -63,8 +63,10 @@ def table_html(
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in zip(*columns, strict=True))
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     classes = f"{TABLE_CLASSES} {DATATABLE_CLASSES}" if long else TABLE_CLASSES
+    # JupyterLab lays out output tables with fixed, equal columns: one-line cells would overlap
+    layout = ' style="table-layout:auto"' if long else ""
     table = (
-        f'<table class="{classes}">{title}<thead><tr>{head}</tr></thead>'
+        f'<table class="{classes}"{layout}>{title}<thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table>"
     )
     if not long:

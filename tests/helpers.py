@@ -27,6 +27,9 @@ from auditlab.frame import empty_frame, entries_to_table, table_to_frame
 
 PLANTED_KEY = "sk_live_PLANTED_d41d8cd98f00b204e9800998ecf8427e"
 
+# Screenshots of the browser tests land here (ignored by git).
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
 # A Wednesday afternoon, UTC. Sandbox orgs built for tests end here; the
 # sandbox's clock starts here and runs on, and the loader is given that clock.
 NOW = dt.datetime(2026, 11, 18, 15, 30, tzinfo=dt.UTC)

@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 from helpers import PLANTED_KEY
 
-from auditlab.api.credentials import ApiKey, resolve_api_key, resolve_base_url
+from auditlab.api.credentials import (
+    ApiKey,
+    api_key_source,
+    dotenv_folders,
+    find_dotenv,
+    resolve_api_key,
+    resolve_base_url,
+)
 from auditlab.errors import InvalidQuery, MissingAPIKey
+from auditlab.report import DataSource
 
 
 @pytest.fixture
@@ -61,6 +69,75 @@ def test_missing_key_names_the_parameter_and_all_three_sources(no_key_anywhere: 
     assert caught.value.parameter == "api_key"
     assert "api_key" in message and "INVENT_API_KEY" in message and ".env" in message
     assert isinstance(caught.value, InvalidQuery) and isinstance(caught.value, ValueError)
+
+
+@pytest.fixture
+def project(no_key_anywhere: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Return a project folder (it has a pyproject.toml) whose notebooks/ is the working dir."""
+    root = no_key_anywhere / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\n")
+    monkeypatch.chdir(root / "notebooks")
+    return root
+
+
+def test_dotenv_at_the_project_root_is_read_from_a_notebooks_folder(project: Path) -> None:
+    (project / ".env").write_text("INVENT_API_KEY=sk_from_root\n")
+    assert resolve_api_key() == "sk_from_root"
+    assert find_dotenv() == project / ".env"
+    assert api_key_source() == str(project / ".env")
+
+
+def test_a_git_folder_marks_the_project_root_too(project: Path) -> None:
+    (project / "pyproject.toml").unlink()
+    (project / ".git").mkdir()
+    (project / ".env").write_text("INVENT_API_KEY=sk_from_root\n")
+    assert resolve_api_key() == "sk_from_root"
+
+
+def test_the_nearest_dotenv_on_the_way_up_wins(project: Path) -> None:
+    (project / ".env").write_text("INVENT_API_KEY=sk_from_root\n")
+    (project / "notebooks" / ".env").write_text("INVENT_API_KEY=sk_from_notebooks\n")
+    assert resolve_api_key() == "sk_from_notebooks"
+
+
+def test_a_dotenv_above_the_project_root_is_never_read(project: Path) -> None:
+    (project.parent / ".env").write_text("INVENT_API_KEY=sk_other_project\n")
+    assert dotenv_folders() == [project / "notebooks", project]
+    with pytest.raises(MissingAPIKey) as caught:
+        resolve_api_key()
+    assert api_key_source() is None
+    # the message points at the project root's .env, where the key belongs
+    assert str(project / ".env") in str(caught.value)
+
+
+def test_without_a_project_marker_only_the_working_directory_is_searched(
+    no_key_anywhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (no_key_anywhere / ".env").write_text("INVENT_API_KEY=sk_parent\n")
+    (no_key_anywhere / "loose").mkdir()
+    monkeypatch.chdir(no_key_anywhere / "loose")
+    assert dotenv_folders() == [no_key_anywhere / "loose"]
+    assert find_dotenv() is None
+    with pytest.raises(MissingAPIKey):
+        resolve_api_key()
+
+
+def test_the_environment_is_named_as_the_source_before_any_dotenv(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / ".env").write_text("INVENT_API_KEY=sk_from_root\n")
+    monkeypatch.setenv("INVENT_API_KEY", PLANTED_KEY)
+    assert api_key_source() == "the INVENT_API_KEY environment variable"
+
+
+def test_the_data_source_notice_names_the_dotenv_file_read_but_never_the_key(
+    project: Path,
+) -> None:
+    (project / ".env").write_text("INVENT_API_KEY=sk_secret_in_dotenv\n")
+    notice = DataSource("http://127.0.0.1:8787").notice_html()
+    assert f"API key from <code>{project / '.env'}</code>" in notice
+    assert "sk_secret_in_dotenv" not in notice
 
 
 def test_empty_argument_is_refused(no_key_anywhere: Path) -> None:

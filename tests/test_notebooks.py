@@ -98,9 +98,66 @@ def test_explore_runs_top_to_bottom_against_its_own_sandbox(explore_as_shipped) 
         o for c in code for o in c.outputs if "application/vnd.plotly.v1+json" in o.get("data", {})
     ]
     assert len(figures) == 7  # six charts of the whole log, one of one person
-    metadata = next(c for c in code if "expand_metadata" in c.source).outputs[0].data["text/plain"]
+    metadata = next(c for c in code if "expand_metadata" in c.source).outputs[0].data["text/html"]
     assert "previous_role" in metadata and "new_role" in metadata
     assert any(cache.rglob("*.parquet"))
+
+
+def _cell(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    """Return the one code cell whose source contains ``source``."""
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and source in c.source]
+    return cell
+
+
+@pytest.mark.slow
+def test_explore_is_saved_small_with_each_figure_once_and_no_plotly_js(explore_as_shipped) -> None:
+    executed, _ = explore_as_shipped
+    assert executed.stat().st_size < 3_000_000
+    assert b"plotly.js v" not in executed.read_bytes()
+    outputs = [o for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", [])]
+    figures = [o.data for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 7
+    assert all(set(figure) == {"application/vnd.plotly.v1+json"} for figure in figures)
+
+
+@pytest.mark.slow
+def test_explore_loads_with_a_widget_progress_bar_and_no_fallback_warning(
+    explore_as_shipped,
+) -> None:
+    nb = nbformat.read(explore_as_shipped[0], as_version=4)
+    bars = [o.data for o in _cell(nb, "auditlab.load_audit_logs(").outputs if "data" in o]
+    assert len(bars) == 1 and "application/vnd.jupyter.widget-view+json" in bars[0]
+    assert bars[0]["text/plain"].startswith("audit-log entries")
+    streams = [o.text for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"]
+    assert not any("IProgress not found" in text for text in streams)
+
+
+@pytest.mark.slow
+def test_explore_lists_the_sensitive_events_with_names_and_reasons(explore_as_shipped) -> None:
+    table = _cell(nbformat.read(explore_as_shipped[0], as_version=4), "sensitive_events()")
+    html = table.outputs[-1].data["text/html"]
+    for column in ("actor_name", "actor_email", "member_user_name", "reason"):
+        assert column in html
+    assert "organisation transferred" in html and "@example.com" in html
+
+
+@pytest.mark.slow
+# explore.ipynb is for JupyterLab: nbconvert says it cannot draw its (plotly-only) figures
+@pytest.mark.filterwarnings("ignore:Your element with mimetype")
+def test_explorer_output_is_a_widget_and_a_note_where_no_widget_can_be_drawn(
+    explore_as_shipped,
+) -> None:
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(explore_as_shipped[0], as_version=4)
+    (shown,) = _cell(nb, "df.audit.explore()").outputs
+    assert "application/vnd.jupyter.widget-view+json" in shown.data
+    note = "need a running Jupyter kernel and a widget frontend"
+    assert note in shown.data["text/html"]
+    # saved from JupyterLab, a notebook keeps no widget state; nbconvert then shows the note
+    nb.metadata.pop("widgets", None)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert note in html
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import nbformat
 import pytest
 from helpers import (
+    ARTIFACTS,
     PLANTED_KEY,
     TODAY,
     assert_key_absent,
@@ -39,7 +40,6 @@ from auditlab.report.findings import SENSITIVE, WHERE_FROM, report_sections
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 FIGURES_IN_REPORT = 7  # timeline, users, actions, heatmap, country map, IPs, privileged access
 
 

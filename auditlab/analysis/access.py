@@ -61,9 +61,8 @@ _ALSO_READ = (*FRAME_COLUMNS, "actor_seen_at", "member_user_name", "member_user_
 # ownership transfers among the organisation's changes.
 REUSED_RULES = ("after_removal", "org_change")
 TRANSFER = "org.transferred"
-# Columns the rows below leave out: the rules give severity and title (``findings.ranked``
-# adds them), the entries the org; access findings have no country or address.
-SHAPED = ("severity", "title", "org_id", "country", "ip")
+# The findings' columns the rules file gives (``findings.ranked`` adds them).
+SHAPED = ("severity", "title", "country", "ip")
 
 ACCESS_COLUMNS = (
     "member_user_id", "member_id", "name", "email", "sub_org_id", "role", "from", "to", "began",
@@ -430,10 +429,11 @@ class _Review:
             since=since, until=until,
         )  # fmt: skip
         shared = shared[(shared["rule"] != "org_change") | (shared["action"] == TRANSFER)]
-        own = pd.DataFrame(parts, columns=[c for c in FINDING_COLUMNS if c not in SHAPED])
-        # Each finding names the org of the entry it rests on first.
-        org_of = dict(zip(self.df["id"], self.df["org_id"], strict=True))
-        own["org_id"] = [org_of.get(ids[0]) if ids else None for ids in own["entry_ids"]]
+        built = [c for c in FINDING_COLUMNS if c not in SHAPED and c != "org_id"]
+        own = pd.DataFrame(parts, columns=built)
+        # A finding belongs to the org of the entry that proves it (several orgs may be loaded).
+        orgs = dict(zip(self.df["id"], self.df["org_id"].astype(object), strict=True))
+        own["org_id"] = [orgs.get(ids[0]) if ids else None for ids in own["entry_ids"]]
         return ranked([own, shared.drop(columns=["severity", "title"])], rules)
 
     def _grants(self, rules: Rules, since: TimeBound, until: TimeBound) -> list[tuple]:

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
 import auditlab.analysis as analysis
 from auditlab.analysis.renamed import RENAMED, deprecated
+
+if TYPE_CHECKING:
+    from auditlab.explorer import Explorer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,6 +86,16 @@ class AuditAccessor:
     privileged_access_chart = _method(analysis.privileged_access_chart)
     leavers = _method(analysis.leavers)
     access_findings = _method(analysis.access_findings)
+
+    def explore(self) -> Explorer:
+        """Return the interactive explorer over this frame (see ``auditlab.explore``).
+
+        It loads on first use: the explorer imports this package, and widgets
+        are needed only here.
+        """
+        from auditlab.explorer import explore
+
+        return explore(self._df)
 
     def __getattr__(self, name: str) -> Any:
         """Return the method an old name stands for, warning that the name is deprecated."""

@@ -2,7 +2,16 @@
 
 The key is looked up in this order: the ``api_key`` argument, the environment
 variable ``INVENT_API_KEY``, then an ``INVENT_API_KEY=...`` line in a ``.env``
-file in the current working directory. It is never echoed in a message.
+file (see :func:`find_dotenv`). It is never echoed in a message.
+
+Which ``.env``: a notebook's kernel runs in the notebook's folder (say
+``notebooks/``) while the file sits at the project's root, so the search
+starts in the working directory and goes up, folder by folder, to the
+project's root: the nearest folder that holds ``.git`` or ``pyproject.toml``.
+The nearest ``.env`` on that way is read. Where no folder up the way marks a
+project, only the working directory's ``.env`` is read: the search never
+leaves the user's project, so a ``.env`` of some other project or of a
+parent folder is never opened.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from auditlab.errors import InvalidQuery, MissingAPIKey
 
 DEFAULT_BASE_URL = "https://api.useinvent.com"
 DOTENV_NAME = ".env"
+# What marks a project's root folder: the upward search for .env stops there.
+PROJECT_MARKERS = (".git", "pyproject.toml")
 
 
 class ApiKey:
@@ -61,7 +72,10 @@ class ApiKey:
 
 
 def resolve_api_key(api_key: str | None = None) -> str:
-    """Return the API key: the argument, else $INVENT_API_KEY, else INVENT_API_KEY in ./.env.
+    """Return the API key: the argument, else $INVENT_API_KEY, else INVENT_API_KEY in a .env.
+
+    The ``.env`` is the one :func:`find_dotenv` finds: the nearest from the
+    working directory up to the project's root.
 
     Raises MissingAPIKey (an InvalidQuery naming ``api_key``) when none of the
     three sources has one, and InvalidQuery when the key cannot be sent in an
@@ -78,16 +92,77 @@ def resolve_api_key(api_key: str | None = None) -> str:
                 parameter="api_key",
             )
         return _checked(api_key.strip())
-    found = os.environ.get(API_KEY_VARIABLE, "").strip() or _read_dotenv(
-        Path.cwd() / DOTENV_NAME, API_KEY_VARIABLE
-    )
+    found = os.environ.get(API_KEY_VARIABLE, "").strip()
+    found = found or _read_dotenv(find_dotenv(), API_KEY_VARIABLE)
     if not found:
         raise MissingAPIKey(
             f"no API key: pass api_key=..., set the {API_KEY_VARIABLE} environment "
-            f"variable, or put a {API_KEY_VARIABLE}=... line in {Path.cwd() / DOTENV_NAME}",
+            f"variable, or put a {API_KEY_VARIABLE}=... line in "
+            f"{dotenv_folders()[-1] / DOTENV_NAME}",
             parameter="api_key",
         )
     return _checked(found)
+
+
+def api_key_source(start: Path | None = None) -> str | None:
+    """Return where ``resolve_api_key()`` finds the key, in words; None when nowhere.
+
+    Either ``"the INVENT_API_KEY environment variable"`` or the path of the
+    ``.env`` file that holds it, searched from ``start`` (default: the
+    working directory). Never the key itself.
+
+    >>> import os, tempfile
+    >>> saved = os.environ.pop("INVENT_API_KEY", None)
+    >>> project = Path(tempfile.mkdtemp()).resolve()
+    >>> (project / ".git").mkdir(); (project / "notebooks").mkdir()
+    >>> _ = (project / ".env").write_text("INVENT_API_KEY=sk_example")
+    >>> api_key_source(project / "notebooks") == str(project / ".env")
+    True
+    >>> os.environ.update({} if saved is None else {"INVENT_API_KEY": saved})
+    """
+    if os.environ.get(API_KEY_VARIABLE, "").strip():
+        return f"the {API_KEY_VARIABLE} environment variable"
+    dotenv = find_dotenv(start)
+    return str(dotenv) if _read_dotenv(dotenv, API_KEY_VARIABLE) else None
+
+
+def dotenv_folders(start: Path | None = None) -> list[Path]:
+    """Return the folders searched for a ``.env``, nearest first: ``start`` up to the project root.
+
+    ``start`` defaults to the working directory. The project root is the
+    nearest folder (``start`` included) holding ``.git`` or ``pyproject.toml``;
+    with no such folder up the way, only ``start`` is searched.
+
+    >>> import tempfile
+    >>> project = Path(tempfile.mkdtemp()).resolve()
+    >>> (project / "pyproject.toml").touch(); (project / "notebooks").mkdir()
+    >>> [p.relative_to(project).as_posix() for p in dotenv_folders(project / "notebooks")]
+    ['notebooks', '.']
+    """
+    here = (start or Path.cwd()).resolve()
+    folders = []
+    for folder in (here, *here.parents):
+        folders.append(folder)
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return folders
+    return [here]
+
+
+def find_dotenv(start: Path | None = None) -> Path | None:
+    """Return the ``.env`` file the key is read from: the nearest in :func:`dotenv_folders`.
+
+    None when none of those folders has one.
+
+    >>> import tempfile
+    >>> project = Path(tempfile.mkdtemp()).resolve()
+    >>> (project / ".git").mkdir(); (project / ".env").touch(); (project / "notebooks").mkdir()
+    >>> find_dotenv(project / "notebooks") == project / ".env"
+    True
+    """
+    for folder in dotenv_folders(start):
+        if (folder / DOTENV_NAME).is_file():
+            return folder / DOTENV_NAME
+    return None
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
@@ -152,12 +227,14 @@ def _checked(key: str) -> str:
     return key
 
 
-def _read_dotenv(path: Path, name: str) -> str:
-    """Return the last value given to name in a .env file, '' when absent.
+def _read_dotenv(path: Path | None, name: str) -> str:
+    """Return the last value given to name in a .env file, '' when absent (or path is None).
 
     Understands ``NAME=value``, ``export NAME=value``, single or double quotes
     and ``#`` comments; nothing else of the dotenv dialect is needed here.
     """
+    if path is None:
+        return ""
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError):

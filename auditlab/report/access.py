@@ -11,7 +11,7 @@ names the review's own tables, a workbook sheet each.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -37,6 +37,7 @@ class AccessReview:
     read_from: pd.Timestamp | None
     unread: int
     unknown: int
+    orgs: dict[str, str] = field(default_factory=dict)  # entry id -> org id, for the evidence
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the review's own tables by sheet name (its findings join the report's).
@@ -67,7 +68,8 @@ class AccessReview:
             "granted_by": t["granted_by_name"], "until": self._times(t["to"], "still held"),
             "ended": t["ended"], "role_at_period_end": t["role_at_end"].fillna("unknown"),
             "last_active": self._times(t["last_activity"], "not in the log"),
-            "last_seen": self._times(t["last_seen"], "not in the log"), "evidence": t["from_id"],
+            "last_seen": self._times(t["last_seen"], "not in the log"),
+            "org_id": self._org(t["from_id"]), "evidence": t["from_id"],
         })  # fmt: skip
 
     def leavers_shown(self) -> pd.DataFrame:
@@ -75,16 +77,21 @@ class AccessReview:
 
         >>> from auditlab.frame import empty_frame
         >>> review = access_review(empty_frame(), Scope.build(date_to="2026-09-30"))
-        >>> review.leavers_shown().columns.tolist()[-2:]
-        ['lost_access', 'evidence']
+        >>> review.leavers_shown().columns.tolist()[-3:]
+        ['lost_access', 'org_id', 'evidence']
         """
         t = self.leavers
         return pd.DataFrame({
             "at": self._times(t["at"], ""), "action": t["action"], "name": t["name"],
             "by": t["by_name"], "role": t["role"].fillna("unknown"),
             "later_events": t["later_events"], "last_event": self._times(t["last_event"], "—"),
-            "lost_access": t["lost_access"].map({True: "yes", False: "no"}), "evidence": t["id"],
+            "lost_access": t["lost_access"].map({True: "yes", False: "no"}),
+            "org_id": self._org(t["id"]), "evidence": t["id"],
         })  # fmt: skip
+
+    def _org(self, entry_ids: pd.Series) -> pd.Series:
+        """Return the org of each evidence entry (a report may cover several orgs)."""
+        return entry_ids.map(lambda entry_id: self.orgs.get(entry_id, ""))
 
     def _times(self, times: pd.Series, missing: str) -> pd.Series:
         """Return times as text in the report's time zone, ``missing`` where there is none."""
@@ -169,4 +176,5 @@ def access_review(
         read_from=history["created_at"].min() if len(history) else None,
         unread=int(role_entries(history)["unread"].notna().sum()),
         unknown=int(during.loc[unknown, "member_user_id"].nunique()),
+        orgs=dict(zip(history["id"], history["org_id"].astype(object), strict=True)),
     )

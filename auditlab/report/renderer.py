@@ -2,18 +2,22 @@
 
 plotly's default renderer stores a figure only as the plotly mimetype, which
 nbconvert's HTML exporter drops, and its maps fetch country outlines from a
-CDN. ``setup_notebook()`` fixes both for a notebook: it displays plotly.js
+CDN. ``setup_notebook()`` fixes both for a report: it displays plotly.js
 once, preceded by the bundled world outlines, and makes every later figure an
 HTML fragment that uses that one copy (plus the plotly mimetype, so JupyterLab
 still draws figures natively). It also makes the notebook show DataFrames and
 Series with their invisible and direction-changing characters revealed
 (``auditlab.safety``), as the report's own tables do.
+
+A notebook for exploring is opened in JupyterLab or VS Code, which draw the
+plotly mimetype with their own plotly.js: ``setup_notebook(standalone=False)``
+stores each figure once, as that mimetype, embeds no plotly.js, and only
+hands the page the world outlines so maps draw with no network.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -67,51 +71,65 @@ def topojson(name: str) -> str:
     return resources.files("auditlab.report").joinpath(f"assets/{name}.json").read_text("utf-8")
 
 
-def plotly_bootstrap_html() -> str:
-    """Return the ``<script>`` tags that load map outlines, then plotly.js, inline.
+def map_outlines_html() -> str:
+    """Return the ``<script>`` that hands plotly.js the bundled map outlines.
 
     plotly.js looks up ``window.PlotlyGeoAssets.topojson[name]`` before it
     fetches outlines from its CDN, so the assets must exist before any map is
-    drawn; they are set before plotly.js itself to make that true.
+    drawn.
+
+    >>> map_outlines_html().startswith("<script>window.PlotlyGeoAssets = {topojson: ")
+    True
+    """
+    assets = ",".join(f"{json.dumps(name)}:{topojson(name)}" for name in TOPOJSON_NAMES)
+    return f"<script>window.PlotlyGeoAssets = {{topojson: {{{assets}}}}};</script>"
+
+
+def plotly_bootstrap_html() -> str:
+    """Return the ``<script>`` tags that load map outlines, then plotly.js, inline.
+
+    The outlines are set before plotly.js itself, so they exist before any
+    map is drawn.
 
     >>> html = plotly_bootstrap_html()
     >>> html.index("PlotlyGeoAssets") < html.index("plotly.js v")
     True
     """
-    assets = ",".join(f"{json.dumps(name)}:{topojson(name)}" for name in TOPOJSON_NAMES)
-    return (
-        f"<script>window.PlotlyGeoAssets = {{topojson: {{{assets}}}}};</script>\n"
-        f"<script>{get_plotlyjs()}</script>"
-    )
+    return f"{map_outlines_html()}\n<script>{get_plotlyjs()}</script>"
 
 
-def setup_notebook() -> str:
-    """Return the renderer name after making this notebook's figures export-safe.
+def setup_notebook(*, standalone: bool = True) -> str:
+    """Return the plotly renderer name after setting up this notebook's figures.
 
-    Call it in a notebook's first cell: it displays plotly.js (once for the
-    whole document) with the bundled map outlines and the DataTables bundle
-    that long tables use (:mod:`auditlab.tables`), sets the default plotly
-    renderer to ``plotly_mimetype+auditlab`` and, in IPython, shows every
+    Call it in a notebook's first cell. It displays the DataTables bundle that
+    long tables use (:mod:`auditlab.tables`) and, in IPython, shows every
     DataFrame and Series through ``auditlab.safety`` (:func:`show_text_safely`).
+    ``standalone`` (a report): it also displays plotly.js (once for the whole
+    document) with the bundled map outlines and sets the default plotly
+    renderer to ``plotly_mimetype+auditlab``, so the HTML export draws every
+    figure with no network. ``standalone=False`` (a notebook to explore in
+    JupyterLab or VS Code): it displays only the map outlines and sets
+    ``plotly_mimetype``, so each figure is stored once and the saved notebook
+    carries no plotly.js.
 
     >>> import contextlib, io
     >>> before = pio.renderers.default
     >>> with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter, display() prints
-    ...     name = setup_notebook()
-    >>> name, pio.renderers.default == name
-    ('plotly_mimetype+auditlab', True)
+    ...     names = setup_notebook(), setup_notebook(standalone=False)
+    >>> names, pio.renderers.default
+    (('plotly_mimetype+auditlab', 'plotly_mimetype'), 'plotly_mimetype')
     >>> pio.renderers.default = before
     """
     from IPython.display import display
-    from tqdm import TqdmWarning
 
-    # Without ipywidgets tqdm.auto falls back to a text bar and says so on
-    # stderr, once per kernel: noise in a report, which never shows bars.
-    warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
-    pio.renderers[RENDERER_NAME] = ReportRenderer()
-    pio.renderers.default = f"plotly_mimetype+{RENDERER_NAME}"
     show_text_safely()
-    display({"text/html": plotly_bootstrap_html() + datatables_html()}, raw=True)
+    if standalone:
+        pio.renderers[RENDERER_NAME] = ReportRenderer()
+        pio.renderers.default = f"plotly_mimetype+{RENDERER_NAME}"
+        display({"text/html": plotly_bootstrap_html() + datatables_html()}, raw=True)
+    else:
+        pio.renderers.default = "plotly_mimetype"
+        display({"text/html": map_outlines_html() + datatables_html()}, raw=True)
     return pio.renderers.default
 
 

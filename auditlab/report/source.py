@@ -17,7 +17,13 @@ from typing import Any
 
 import pandas as pd
 
-from auditlab.api.credentials import resolve_api_key, resolve_base_url
+from auditlab.api.credentials import (
+    DOTENV_NAME,
+    api_key_source,
+    dotenv_folders,
+    resolve_api_key,
+    resolve_base_url,
+)
 from auditlab.api.query import Query
 from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import MissingAPIKey
@@ -41,17 +47,26 @@ class DataSource:
         return self.sandbox is not None
 
     def notice_html(self) -> str:
-        """Return one HTML paragraph saying where the data comes from."""
+        """Return one HTML paragraph saying where the data (and the API key) come from.
+
+        For Invent it names where the key was found (the environment variable
+        or the ``.env`` file read); for the sandbox, where it was looked for.
+        """
         if self.is_sandbox:
+            ends = dict.fromkeys([dotenv_folders()[0], dotenv_folders()[-1]])
+            searched = " up to ".join(f"<code>{html.escape(str(f))}</code>" for f in ends)
             return (
-                f"<p><strong>Sandbox data.</strong> No <code>{API_KEY_VARIABLE}</code> was set and "
-                "no base URL was given, so this notebook started auditlab's built-in sandbox "
-                f"and reads its synthetic organisation "
+                f"<p><strong>Sandbox data.</strong> No <code>{API_KEY_VARIABLE}</code> was set "
+                f"(neither in the environment nor in a <code>{DOTENV_NAME}</code> file in "
+                f"{searched}) and no base URL was given, so this notebook started auditlab's "
+                "built-in sandbox and reads its synthetic organisation "
                 f"(<code>{html.escape(self.sandbox.org.org_id)}</code>, seed "
                 f"{self.sandbox.org.seed}) at <code>{html.escape(self.base_url)}</code>. "
                 f"Set <code>{API_KEY_VARIABLE}</code> to report on a real organisation.</p>"
             )
-        return f"<p>Data source: <code>{html.escape(self.base_url)}</code>.</p>"
+        found = api_key_source()
+        key = f"; API key from <code>{html.escape(found)}</code>" if found else ""
+        return f"<p>Data source: <code>{html.escape(self.base_url)}</code>{key}.</p>"
 
     @property
     def loader_arguments(self) -> dict[str, Any]:
