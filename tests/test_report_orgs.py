@@ -43,14 +43,31 @@ def test_the_headline_breaks_the_figures_down_per_org(group: Any, page: str) -> 
         assert f"{org_id} {org.org['name']} {events:,} " in " ".join(headline.split())
 
 
+def section_html(page: str, title: str) -> str:
+    """Return the HTML of the report's section whose ``<h2>`` ends with title."""
+    parts = re.split(r"<h2\b[^>]*>(.*?)</h2>", page, flags=re.DOTALL)
+    return next(body for head, body in zip(parts[1::2], parts[2::2], strict=True)
+                if re.sub(r"<[^>]+>|¶", "", head).strip().endswith(title))  # fmt: skip
+
+
+FINDING_SECTIONS = ("Findings", WHERE_FROM, SENSITIVE, "Privileged access during the period")
+
+
 def test_every_planted_incident_of_every_org_is_named_with_its_org(group: Any, page: str) -> None:
     sections = report_sections(page)
-    rows = re.findall(r"<tr\b.*?</tr>", page, re.DOTALL)
+    # The finding tables: cards, travel and new countries, sensitive events, access findings.
+    rows = [row for title in FINDING_SECTIONS
+            for table in re.findall(r"<table\b.*?</table>", section_html(page, title), re.DOTALL)
+            if "Org" in table.split("</thead>")[0]
+            for row in re.findall(r"<tr\b.*?</tr>", table, re.DOTALL)]  # fmt: skip
+    for title in FINDING_SECTIONS[:3]:  # there, every table of entries names their orgs
+        tables = re.findall(r"<table\b.*?</table>", section_html(page, title), re.DOTALL)
+        assert all("Org" in t.split("</thead>")[0] for t in tables if "alog_" in t), title
     assert {incident.org_id for incident in group.answer_key} == set(group.orgs)
     for incident in group.answer_key:
         section = sections[WHERE_FROM if incident.kind == "impossible_travel" else SENSITIVE]
         assert all(entry in section for entry in incident.entry_ids), incident
-        for entry in incident.entry_ids:  # each row showing one of its entries names its org
+        for entry in incident.entry_ids:  # each finding showing one of its entries names its org
             showing = [row for row in rows if entry in row]
             assert showing and [r for r in showing if incident.org_id not in r] == [], incident
     scope = " ".join(sections["Scope and data provenance"].split())

@@ -356,8 +356,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             "pagination-take": str(take),
         }
         cut = bool(knobs.cut_rate) and server.roll() < knobs.cut_rate
-        self._send(200, body, headers, cut=cut)
+        # Counted before it is sent: a client that has its answer sees it counted.
         server.stats.record(200, query, cut=cut)
+        self._send(200, body, headers, cut=cut)
         if knobs.live and audit_request:
             server.append_live(org)
 
@@ -385,8 +386,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         payload: dict[str, Any] = {"statusCode": status, "message": message}
         if parameter is not None:
             payload["parameter"] = parameter
-        self._send(status, orjson.dumps(payload), headers or {})
         self.server.stats.record(status, query)
+        self._send(status, orjson.dumps(payload), headers or {})
 
     def _send(
         self, status: int, body: bytes, headers: dict[str, str], *, cut: bool = False
