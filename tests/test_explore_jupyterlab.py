@@ -106,8 +106,10 @@ class Lab:
         deadline = time.monotonic() + seconds
         while True:
             kernels = self.api("kernels")
-            if kernels is not None and any(
-                k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels.json()
+            # a server still starting may answer with an error object instead of the list
+            listed = kernels.json() if kernels is not None and kernels.status_code == 200 else []
+            if isinstance(listed, list) and any(
+                k["execution_state"] == "idle" and k["connections"] > 0 for k in listed
             ):
                 return
             assert time.monotonic() < deadline, "the notebook's kernel did not start in time"
