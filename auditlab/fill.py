@@ -28,16 +28,13 @@ from auditlab.api.client import InventClient
 from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.arguments import LoadArguments
-from auditlab.cache.orgs import resolve_org_folder
-from auditlab.cache.plan import DEFAULT_GRACE, MAX_RUN_DAYS, Run, SyncPlan, last_settled, plan_sync
-from auditlab.cache.store import OrgCache
-from auditlab.clock import Clock, as_utc, system_clock
+from auditlab.cache.plan import DEFAULT_GRACE, MAX_RUN_DAYS, Run
+from auditlab.clock import Clock, system_clock
 from auditlab.errors import FetchIncomplete
 from auditlab.group import run_orgs
-from auditlab.load import RUNS_IN_FLIGHT, _history_start, _jobs, _known_start
+from auditlab.load import RUNS_IN_FLIGHT
 from auditlab.load import sync as sync_rows
-from auditlab.runs import newest_entry
-from auditlab.verify import verify_cache
+from auditlab.planner import OrgPlanner
 
 # A range is held whole (pages, table, files; about 3 KB an entry) until it is
 # written, RUNS_IN_FLIGHT at a time: ranges of about this many entries keep a
@@ -131,33 +128,18 @@ def fill_org(
     naming the days that could not be fetched whole, once every range has
     been tried.
     """
-    now = as_utc(clock())
-    today = now.date()
-    last = min(query.date_to or today, today)
-    folder = resolve_org_folder(
-        root, fingerprint, query.org_id, lambda: newest_entry(client, query.org_id)
-    )
-    store = OrgCache(root, folder)
-    first = (
-        query.date_from
-        or _known_start(store, query.filter_key(), refresh)
-        or _history_start(client, store, query, today)
-    )
+    planner = OrgPlanner(client, query, root, fingerprint, refresh=refresh, grace=grace,
+                         clock=clock)  # fmt: skip
+    folder = planner.folder
+    first, last = planner.known_start() or planner.history_start(), planner.last
     if first > last:
         return OrgSync(query.org_id, folder, None, None, 0, 0)
-    settled = min(last, last_settled(now, grace))
-    if verify and not refresh and first <= settled:
-        verify_cache(client, store, query.org_id, first, settled, now=now,
-                     keys=store.states(query.filter_key()))  # fmt: skip
-
-    def plan(days: int = MAX_RUN_DAYS) -> SyncPlan:
-        return plan_sync(first, last, today, store.states(query.filter_key()), refresh=refresh,
-                         settled=last_settled(now, grace), max_run_days=days)  # fmt: skip
-
-    planned = plan()
+    if verify:
+        planner.verify(first)
+    planned = planner.plan(first, last)
     if planned.runs:
-        planned = plan(range_days(client, query, planned.runs))
-    ranges: list[Run] = [(low, high) for low, high, _ in _jobs(planned)]
+        planned = planner.plan(first, last, range_days(client, query, planned.runs))
+    ranges: list[Run] = [(low, high) for low, high, _ in planned.fetches]
 
     def fetch(span: Run) -> tuple[int, tuple[dt.date, ...]]:
         try:

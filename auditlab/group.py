@@ -46,6 +46,7 @@ from auditlab.errors import (
     day_ranges,
 )
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
+from auditlab.progress import entries_bar
 
 logger = logging.getLogger("auditlab")
 
@@ -147,10 +148,8 @@ def run_orgs(
     progress bar of entries. Raises ``FetchIncomplete`` naming each org that
     failed (see ``for_each_org``) once the others are done.
     """
-    from auditlab.load import _progress_bar
-
     members = group_orgs(client, orgs, include_sub_orgs)
-    with _progress_bar(progress) as on_page:
+    with entries_bar(progress) as on_page:
         shared = client if on_page is None else _PagesCounted(client, on_page)
         done, failed = for_each_org(
             members,

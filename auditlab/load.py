@@ -34,42 +34,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from tqdm.auto import tqdm
 
 import auditlab.analysis  # noqa: F401  (registers df.audit on the frames returned here)
 from auditlab.api.client import InventClient
-from auditlab.api.paging import OnPage
 from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.arguments import LoadArguments
-from auditlab.cache.orgs import resolve_org_folder
-from auditlab.cache.plan import (
-    DEFAULT_GRACE,
-    MAX_RUN_DAYS,
-    Run,
-    SyncPlan,
-    day_range,
-    last_settled,
-    plan_sync,
-)
+from auditlab.cache.plan import DEFAULT_GRACE, MAX_RUN_DAYS, Run, SyncPlan, day_range
 from auditlab.cache.store import OrgCache
-from auditlab.clock import Clock, as_utc, system_clock
-from auditlab.errors import APIError, FetchIncomplete
+from auditlab.clock import Clock, system_clock
+from auditlab.errors import FetchIncomplete
 from auditlab.frame import table_to_frame
 from auditlab.frame.convert import LARGE_TEXT_SCHEMA
 from auditlab.group import load_orgs
-from auditlab.runs import fetch_run, newest_entry
-from auditlab.stamps import utc_day
-from auditlab.verify import verify_cache
+from auditlab.planner import OrgPlanner
+from auditlab.progress import entries_bar
+from auditlab.runs import fetch_run
 
 logger = logging.getLogger("auditlab")
 
@@ -172,44 +159,34 @@ def sync(
     client (e.g. with another retry policy); ``fingerprint`` is
     ``key_fingerprint(key, base_url)`` of the client's key.
     """
-    now = as_utc(clock())
-    today = now.date()
-    settled = last_settled(now, grace)
-    last = min(query.date_to or today, today)
+    planner = OrgPlanner(client, query, root, fingerprint, refresh=refresh, grace=grace,
+                         clock=clock)  # fmt: skip
+    last = planner.last
     if query.date_from is not None and query.date_from > last:
         return LARGE_TEXT_SCHEMA.empty_table()
-    folder = resolve_org_folder(
-        root, fingerprint, query.org_id, lambda: newest_entry(client, query.org_id)
-    )
-    store = OrgCache(root, folder)
-    filters = query.filter_key()
-    first = query.date_from or _known_start(store, filters, refresh)
+    first = planner.known_start()
     if first is None and verify:
-        first = _history_start(client, store, query, today)
+        first = planner.history_start()
     if first is not None and first > last:
         return LARGE_TEXT_SCHEMA.empty_table()
-    if verify and not refresh and first is not None and first <= min(last, settled):
-        found = verify_cache(client, store, query.org_id, first, min(last, settled),
-                             now=now, keys=store.states(filters))  # fmt: skip
+    found = planner.verify(first) if verify and first is not None else None
+    if found is not None:
         logger.info("%s", found)
-
-    def plan(low: dt.date, high: dt.date) -> SyncPlan:
-        return plan_sync(low, high, today, store.states(filters), refresh=refresh, settled=settled)
 
     def plans() -> Iterator[SyncPlan]:
         if first is not None:
-            yield plan(first, last)
+            yield planner.plan(first, last)
             return
         # Where the history starts is unknown until two one-entry requests come
         # back, but the newest month is needed whatever the answer: fetch it
         # meanwhile. Days of it before the start are cached as the empty days they are.
-        newest = min(last, settled) - dt.timedelta(days=MAX_RUN_DAYS - 1)
-        yield plan(newest, last)
-        start = _history_start(client, store, query, today)
+        newest = min(last, planner.settled) - dt.timedelta(days=MAX_RUN_DAYS - 1)
+        yield planner.plan(newest, last)
+        start = planner.history_start()
         if start < newest:
-            yield plan(start, min(last, newest - dt.timedelta(days=1)))
+            yield planner.plan(start, min(last, newest - dt.timedelta(days=1)))
 
-    fetched, failed = _fetch(client, store, query, plans(), progress)
+    fetched, failed = _fetch(client, planner.store, query, plans(), progress)
     if failed:
         raise FetchIncomplete(
             f"could not fetch every day of org {query.org_id!r} completely; "
@@ -228,40 +205,6 @@ def _read_local(store: OrgCache, plan: SyncPlan, local: dict[str, str]) -> dict[
         (first, last): store.read({day: plan.local[day] for day in day_range(first, last)}, local)
         for first, last in plan.local_runs
     }
-
-
-def _known_start(store: OrgCache, filters: dict[str, str], refresh: bool) -> dt.date | None:
-    """Return the first day that can hold an entry, as an earlier call recorded it, or None.
-
-    The unfiltered tree's start bounds every filter; ``refresh`` forgets it.
-    """
-    if refresh:
-        return None
-    known = [state.start for state in store.states(filters).values() if state.start]
-    return max(known) if known else None
-
-
-def _history_start(client: InventClient, store: OrgCache, query: Query, today: dt.date) -> dt.date:
-    """Return the first day that can hold an entry of the query before today, and record it.
-
-    Found with two one-entry requests: the count of entries before today,
-    then the oldest of them. Recorded, as the log only grows at the front: no
-    entry can appear before that day later.
-    """
-    past = query.with_dates(None, today - dt.timedelta(days=1))
-    count = client.fetch_page(past, 1, take=1).count
-    start = today
-    if count:
-        oldest = client.fetch_page(past, count, take=1).keys
-        stamp = oldest[0].created_at if oldest else None
-        try:
-            start = utc_day(stamp)  # type: ignore[arg-type]
-        except ValueError:
-            raise APIError(
-                f"the oldest audit-log entry came back without a readable created_at ({stamp!r})"
-            ) from None
-    store.set_start(query.filter_key(), start)
-    return start
 
 
 def _fetch(
@@ -285,7 +228,7 @@ def _fetch(
     fetched: dict[Run, pa.Table] = {}
     failed: list[dt.date] = []
     with (
-        _progress_bar(progress) as on_page,
+        entries_bar(progress) as on_page,
         ThreadPoolExecutor(max_workers=1) as reader,
         ThreadPoolExecutor(max_workers=min(RUNS_IN_FLIGHT, client.max_concurrency)) as pool,
     ):
@@ -296,7 +239,7 @@ def _fetch(
                 futures += [
                     pool.submit(fetch_run, client, store, query, first, last, live=live,
                                 on_page=on_page)
-                    for first, last, live in _jobs(plan)
+                    for first, last, live in plan.fetches
                 ]  # fmt: skip
             for future in as_completed(futures):
                 outcome = future.result()
@@ -308,32 +251,3 @@ def _fetch(
         for cached in local:
             fetched |= cached.result()
     return fetched, sorted(failed)
-
-
-def _jobs(plan: SyncPlan) -> list[tuple[dt.date, dt.date, bool]]:
-    """Return the plan's fetches as (first, last, live): its stable runs, fresh days, today."""
-    jobs = [(first, last, False) for first, last in plan.runs]
-    if plan.fresh:
-        jobs.append((*plan.fresh, True))
-    if plan.today:
-        jobs.append((plan.today, plan.today, True))
-    return jobs
-
-
-@contextmanager
-def _progress_bar(show: bool) -> Iterator[OnPage | None]:
-    """Yield a thread-safe ``on_page`` that advances a tqdm bar of entries, or None."""
-    if not show:
-        yield None
-        return
-    bar = tqdm(desc="audit-log entries", unit=" entries")
-    lock = threading.Lock()
-
-    def on_page(new: int) -> None:
-        with lock:
-            bar.update(new)
-
-    try:
-        yield on_page
-    finally:
-        bar.close()

@@ -81,6 +81,26 @@ class SyncPlan:
         return list(reversed(list(_runs(sorted(self.local)))))
 
     @property
+    def fetches(self) -> list[tuple[dt.date, dt.date, bool]]:
+        """Return each range to fetch as (first, last, live): the runs, the fresh days, today.
+
+        ``live`` is True for the ranges that may still grow (fresh days and
+        today), fetched live and never cached as complete.
+
+        >>> day = dt.date.fromisoformat
+        >>> plan = SyncPlan({}, ((day("2026-10-01"), day("2026-10-04")),), day("2026-10-06"),
+        ...                 fresh=(day("2026-10-05"), day("2026-10-05")))
+        >>> [(a.day, b.day, live) for a, b, live in plan.fetches]
+        [(1, 4, False), (5, 5, True), (6, 6, True)]
+        """
+        fetches = [(first, last, False) for first, last in self.runs]
+        if self.fresh:
+            fetches.append((*self.fresh, True))
+        if self.today:
+            fetches.append((self.today, self.today, True))
+        return fetches
+
+    @property
     def missing(self) -> list[dt.date]:
         """Return every day this plan must fetch, oldest first."""
         days = [day for first, last in self.runs for day in day_range(first, last)]
