@@ -15,13 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditlab.cache.files import write_atomic
-from auditlab.commands.options import (
-    add_base_url,
-    add_cache_dir,
-    add_no_progress,
-    add_query,
-    query_arguments,
-)
+from auditlab.commands.options import add_load, load_arguments
 from auditlab.environment import API_KEY_VARIABLE
 from auditlab.errors import InvalidQuery
 from auditlab.safety import to_csv
@@ -41,11 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "from the cache), and write them to --out. "
         f"The API key is read from {API_KEY_VARIABLE} or ./.env.",
     )
-    add_query(parser)
-    add_base_url(parser)
-    add_cache_dir(parser)
-    parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
-    add_no_progress(parser)
+    add_load(parser)
     parser.add_argument("--out", required=True, type=Path, help="output file: .parquet or .csv")
     parser.add_argument(
         "--raw",
@@ -62,13 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in SUFFIXES:
         raise InvalidQuery(f"--out {str(args.out)!r} must end in .parquet or .csv", parameter="out")
-    df = load_audit_logs(
-        **query_arguments(args),
-        base_url=args.base_url,
-        cache_dir=args.cache_dir,
-        refresh=args.refresh,
-        progress=False if args.no_progress else None,
-    )
+    df = load_audit_logs(**load_arguments(args))
     write_atomic(args.out, frame_bytes(df, args.out.suffix.lower(), raw=args.raw))
     print(f"wrote {len(df):,} rows to {args.out.resolve()}")
     return 0

@@ -2,7 +2,8 @@
 
 ``--no-progress`` silences a command's progress bars, ``--base-url`` and
 ``--cache-dir`` say where the API and the cache are; ``--action`` names the
-action everywhere (``report`` takes several). An old spelling still works for
+action everywhere (``report`` takes several); ``fetch`` and ``sync`` take a
+load's options (``add_load``). An old spelling still works for
 one release, hidden from ``--help``, and says on stderr which spelling
 replaces it.
 """
@@ -31,16 +32,18 @@ def add_base_url(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_query(parser: argparse.ArgumentParser) -> None:
-    """Add the orgs (``--org``, repeatable, and ``--sub-orgs``) and the filters of a load.
+def add_load(parser: argparse.ArgumentParser) -> None:
+    """Add what a load takes: the orgs, the filters, the server, the cache, refresh, progress.
 
-    ``query_arguments`` turns what they parse into ``load_audit_logs``' keywords.
+    The orgs are ``--org`` (repeatable) and ``--sub-orgs``; ``load_arguments``
+    turns what the options parse into ``load_audit_logs``' keywords
+    (``auditlab.sync`` takes the same).
 
     >>> parser = argparse.ArgumentParser()
-    >>> add_query(parser)
-    >>> given = query_arguments(parser.parse_args(["--org", "a", "--org", "b", "--sub-orgs"]))
-    >>> given["org_id"], given["include_sub_orgs"], given["action"]
-    (['a', 'b'], True, None)
+    >>> add_load(parser)
+    >>> given = load_arguments(parser.parse_args(["--org", "a", "--org", "b", "--sub-orgs"]))
+    >>> given["org_id"], given["include_sub_orgs"], given["action"], given["progress"]
+    (['a', 'b'], True, None, None)
     """
     parser.add_argument(
         "--org", action="append", metavar="ORG",
@@ -52,18 +55,23 @@ def add_query(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (UTC)")
     for name in ("user", "assistant", "workflow", "connection"):
         parser.add_argument(f"--{name}-id", help=f"only entries of this {name}")
+    add_base_url(parser)
+    add_cache_dir(parser)
+    parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
+    add_no_progress(parser)
 
 
-def query_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the keywords of ``load_audit_logs`` that ``add_query``'s options set."""
+def load_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the keywords of ``load_audit_logs`` that ``add_load``'s options set."""
     return {
         "org_id": args.org or ["c"],
         "include_sub_orgs": args.sub_orgs,
         **{
             name: getattr(args, name)
             for name in ("action", "date_from", "date_to", "user_id", "assistant_id",
-                         "workflow_id", "connection_id")
+                         "workflow_id", "connection_id", "base_url", "cache_dir", "refresh")
         },
+        "progress": False if args.no_progress else None,
     }  # fmt: skip
 
 

@@ -8,13 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from auditlab.commands.options import (
-    add_base_url,
-    add_cache_dir,
-    add_no_progress,
-    add_query,
-    query_arguments,
-)
+from auditlab.commands.options import add_load, load_arguments
 from auditlab.environment import API_KEY_VARIABLE
 
 
@@ -27,14 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reading it lazily (auditlab.dataset, auditlab.duckdb) or with another engine. "
         f"The API key is read from {API_KEY_VARIABLE} or ./.env.",
     )
-    add_query(parser)
-    add_base_url(parser)
-    add_cache_dir(parser)
-    parser.add_argument("--refresh", action="store_true", help="fetch complete days again")
+    add_load(parser)
     parser.add_argument(
         "--verify", action="store_true", help="check cached days against the server's counts"
     )
-    add_no_progress(parser)
     parser.set_defaults(func=run)
 
 
@@ -42,14 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Sync and print one line per org; return 0."""
     from auditlab.fill import sync
 
-    done = sync(
-        **query_arguments(args),
-        base_url=args.base_url,
-        cache_dir=args.cache_dir,
-        refresh=args.refresh,
-        verify=args.verify,
-        progress=False if args.no_progress else None,
-    )
+    done = sync(**load_arguments(args), verify=args.verify)
     for org in done:
         span = f"{org.first}..{org.last}" if org.first else "no days"
         print(
