@@ -21,7 +21,8 @@ SIDES = {"frame-auditlab": frame.auditlab_frame, "frame-naive": frame.naive_fram
 STATUS = Path("/proc/self/status")
 
 
-def _status_mb(field: str) -> float:
+def status_mb(field: str) -> float:
+    """Return a field of this process's ``/proc/self/status`` (e.g. ``VmHWM``) in MB."""
     for line in STATUS.read_text().splitlines():
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024  # kB
@@ -38,9 +39,9 @@ def main(argv: list[str]) -> int:
     bodies = data.read_pages(Path(path))
     gc.collect()
     _reset_peak()
-    before = _status_mb("VmRSS")
+    before = status_mb("VmRSS")
     result = SIDES[side](bodies)
-    peak = _status_mb("VmHWM") - before
+    peak = status_mb("VmHWM") - before
     print(json.dumps({"peak_mb": peak, "before_mb": before, "rows": len(result)}))
     return 0
 

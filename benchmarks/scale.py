@@ -28,7 +28,7 @@ from typing import Any
 
 from benchmarks import data
 from benchmarks.harness import ROOT, Figure, Runs
-from benchmarks.peak import _status_mb
+from benchmarks.peak import status_mb
 from benchmarks.sync import NO_LIMIT
 
 TABLE_SIZES = (10_000_000,)
@@ -98,7 +98,7 @@ def measure_tables(cache: str, orgs: str, runs: str) -> dict[str, Any]:
             function(relation)
             seconds.append(time.perf_counter() - start)
         times[name] = seconds
-    return {"rows": rows, "times": times, "peak_mb": _status_mb("VmHWM")}
+    return {"rows": rows, "times": times, "peak_mb": status_mb("VmHWM")}
 
 
 def duckdb_tables(sizes: tuple[int, ...] = TABLE_SIZES, runs: int = 3) -> Figure:
@@ -148,7 +148,7 @@ def measure_sync(how: str, base_url: str, api_key: str, cache: str) -> dict[str,
     else:
         entries = len(auditlab.load_audit_logs(**arguments))
     seconds = time.perf_counter() - start
-    return {"entries": entries, "seconds": seconds, "peak_mb": _status_mb("VmHWM")}
+    return {"entries": entries, "seconds": seconds, "peak_mb": status_mb("VmHWM")}
 
 
 def sync_memory(sizes: tuple[int, ...] = SYNC_SIZES) -> Figure:
