@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from auditlab.api.client import InventClient
 from auditlab.api.query import Query
 from auditlab.api.ratelimit import INVENT_RATE_LIMIT
 from auditlab.arguments import LoadArguments
-from auditlab.cache.plan import DEFAULT_GRACE, MAX_RUN_DAYS, Run, SyncPlan, day_range
+from auditlab.cache.plan import DEFAULT_GRACE, Run, SyncPlan, day_range
 from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, system_clock
 from auditlab.errors import FetchIncomplete
@@ -160,7 +160,7 @@ def sync(
     ``key_fingerprint(key, base_url)`` of the client's key.
     """
     planner = OrgPlanner(client, query, root, fingerprint, refresh=refresh, grace=grace,
-                         clock=clock)  # fmt: skip
+                         clock=clock, look_ahead=True)  # fmt: skip
     last = planner.last
     if query.date_from is not None and query.date_from > last:
         return LARGE_TEXT_SCHEMA.empty_table()
@@ -173,20 +173,7 @@ def sync(
     if found is not None:
         logger.info("%s", found)
 
-    def plans() -> Iterator[SyncPlan]:
-        if first is not None:
-            yield planner.plan(first, last)
-            return
-        # Where the history starts is unknown until two one-entry requests come
-        # back, but the newest month is needed whatever the answer: fetch it
-        # meanwhile. Days of it before the start are cached as the empty days they are.
-        newest = min(last, planner.settled) - dt.timedelta(days=MAX_RUN_DAYS - 1)
-        yield planner.plan(newest, last)
-        start = planner.history_start()
-        if start < newest:
-            yield planner.plan(start, min(last, newest - dt.timedelta(days=1)))
-
-    fetched, failed = _fetch(client, planner.store, query, plans(), progress)
+    fetched, failed = _fetch(planner, planner.plans(first), progress)
     if failed:
         raise FetchIncomplete(
             f"could not fetch every day of org {query.org_id!r} completely; "
@@ -208,11 +195,7 @@ def _read_local(store: OrgCache, plan: SyncPlan, local: dict[str, str]) -> dict[
 
 
 def _fetch(
-    client: InventClient,
-    store: OrgCache,
-    query: Query,
-    plans: Iterable[SyncPlan],
-    progress: bool,
+    planner: OrgPlanner, plans: Iterable[SyncPlan], progress: bool
 ) -> tuple[dict[Run, pa.Table], list[dt.date]]:
     """Fetch every run of the plans, their fresh days and today, caching each as it completes.
 
@@ -223,8 +206,10 @@ def _fetch(
     is built and written in its own thread while the others are on the wire,
     not all together at the end. The cached days are read while the missing
     ones are on the wire. A plan's runs start as soon as it is yielded, so
-    ``plans`` may still be working out the next one.
+    ``plans`` may still be working out the next one. A range whose page 1
+    the planner fetched ahead starts from it.
     """
+    client, store, query = planner.client, planner.store, planner.query
     fetched: dict[Run, pa.Table] = {}
     failed: list[dt.date] = []
     with (
@@ -238,7 +223,7 @@ def _fetch(
                 local.append(reader.submit(_read_local, store, plan, query.local_filters()))
                 futures += [
                     pool.submit(fetch_run, client, store, query, first, last, live=live,
-                                on_page=on_page)
+                                on_page=on_page, first_page=planner.first_page(first, last))
                     for first, last, live in plan.fetches
                 ]  # fmt: skip
             for future in as_completed(futures):

@@ -9,19 +9,30 @@ fetch what the plan lists, so both ask an ``OrgPlanner``:
 - where the query's days start (``known_start``, else ``history_start``:
   two one-entry requests, recorded, never asked again);
 - which cached ranges still match the server (``verify``);
-- what to fetch for a range of days (``plan``, then ``SyncPlan.fetches``).
+- what to fetch for a range of days (``plan``, ``plans``, then
+  ``SyncPlan.fetches``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from auditlab.api.client import InventClient
+from auditlab.api.paging import Page
 from auditlab.api.query import Query
-from auditlab.cache.orgs import resolve_org_folder
-from auditlab.cache.plan import DEFAULT_GRACE, MAX_RUN_DAYS, SyncPlan, last_settled, plan_sync
+from auditlab.cache.orgs import known_org_folder, resolve_org_folder
+from auditlab.cache.plan import (
+    DEFAULT_GRACE,
+    MAX_RUN_DAYS,
+    Run,
+    SyncPlan,
+    last_settled,
+    plan_sync,
+)
 from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, as_utc, system_clock
 from auditlab.errors import APIError
@@ -36,7 +47,9 @@ class OrgPlanner:
     The time is read once, from ``clock``: ``today``, ``settled`` (the last
     day that can be complete, ``grace`` after its end) and ``last`` (the
     query's last day, at most today) hold for the whole sync. Nothing is
-    sent until ``store`` or ``history_start`` is first used.
+    sent until ``store`` or ``history_start`` is first used. ``look_ahead``
+    lets the org's first lookup ride on page 1 of the opening range (see
+    ``folder``), for a caller that fetches ranges through ``first_page``.
 
     >>> import tempfile
     >>> from auditlab.sandbox import serve
@@ -59,8 +72,10 @@ class OrgPlanner:
         refresh: bool = False,
         grace: dt.timedelta = DEFAULT_GRACE,
         clock: Clock = system_clock,
+        look_ahead: bool = False,
     ) -> None:
         self.client = client
+        self.look_ahead = look_ahead
         self.query = query
         self.root = root
         self.fingerprint = fingerprint
@@ -70,14 +85,37 @@ class OrgPlanner:
         self.today = self.now.date()
         self.settled = last_settled(self.now, grace)
         self.last = min(query.date_to or self.today, self.today)
+        self._ahead: dict[Run, Page] = {}
 
     @functools.cached_property
     def folder(self) -> str:
-        """Return the name of the org's cache folder: its real id (one request the first time)."""
-        org = self.query.org_id
-        return resolve_org_folder(
-            self.root, self.fingerprint, org, lambda: newest_entry(self.client, org)
-        )
+        """Return the name of the org's cache folder: the org's real id, as its entries say.
+
+        The first time a key asks for an org, one request reads the org's
+        newest entry. With ``look_ahead``, when nothing is cached under the
+        id asked for, the id is read instead from page 1 of the range a sync
+        of an empty cache fetches first (``opening``), and the page is kept
+        for that fetch (``first_page``): the question then costs no request
+        of its own, unless that page holds no entry.
+        """
+        return resolve_org_folder(self.root, self.fingerprint, self.query.org_id, self._an_entry)
+
+    def _an_entry(self) -> dict[str, Any] | None:
+        """Return an entry of the org: from the opening range's page 1 when looking ahead."""
+        cached = known_org_folder(self.root, None, self.query.org_id) is not None
+        opening = self.opening() if self.look_ahead and not cached else None
+        if opening is not None:
+            first, last, _ = opening
+            page = self.client.fetch_page(self.query.with_dates(first, last), 1)
+            self._ahead[first, last] = page
+            entries = page.entries
+            if entries:
+                return entries[0]
+        return newest_entry(self.client, self.query.org_id)
+
+    def first_page(self, first: dt.date, last: dt.date) -> Page | None:
+        """Return page 1 of first..last when it was fetched ahead (``folder``), once; else None."""
+        return self._ahead.pop((first, last), None)
 
     @functools.cached_property
     def store(self) -> OrgCache:
@@ -136,3 +174,34 @@ class OrgPlanner:
         return plan_sync(first, last, self.today, self.store.states(self.filters),
                          refresh=self.refresh, settled=self.settled,
                          max_run_days=max_run_days)  # fmt: skip
+
+    def plans(self, first: dt.date | None) -> Iterator[SyncPlan]:
+        """Yield the plans of first..``last``, the newest month first when first is unknown.
+
+        Where the history starts is unknown until two one-entry requests come
+        back (``history_start``), but the newest month is needed whatever the
+        answer: its plan comes first, so its fetch starts meanwhile. Days of
+        it before the start are cached as the empty days they are.
+        """
+        if first is not None:
+            yield self.plan(first, self.last)
+            return
+        newest = self.newest_month()
+        yield self.plan(newest, self.last)
+        start = self.history_start()
+        if start < newest:
+            yield self.plan(start, min(self.last, newest - dt.timedelta(days=1)))
+
+    def newest_month(self) -> dt.date:
+        """Return the first day of the newest run of settled days: ``MAX_RUN_DAYS`` to ``last``."""
+        return min(self.last, self.settled) - dt.timedelta(days=MAX_RUN_DAYS - 1)
+
+    def opening(self) -> tuple[dt.date, dt.date, bool] | None:
+        """Return the range a sync of an empty cache fetches first, as (first, last, live).
+
+        The newest run of the query's days (from ``date_from``, else the newest
+        month), else its fresh days, else today; None when it has no day.
+        """
+        first = self.query.date_from or self.newest_month()
+        fetches = plan_sync(first, self.last, self.today, {}, settled=self.settled).fetches
+        return fetches[0] if fetches else None

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from auditlab.api.client import InventClient
-from auditlab.api.paging import FetchResult, OnPage
+from auditlab.api.paging import FetchResult, OnPage, Page
 from auditlab.api.query import Query
 from auditlab.cache.plan import Run, day_range
 from auditlab.cache.store import OrgCache
@@ -54,15 +54,18 @@ def fetch_run(
     *,
     live: bool,
     on_page: OnPage | None = None,
+    first_page: Page | None = None,
 ) -> RunOutcome:
     """Fetch first..last under query's filters, cache what is whole, and say what is missing.
 
     ``live`` for a fresh run (fetched live, cached as not complete);
     otherwise the run is stable and cached as complete when it reconciles.
+    ``first_page`` is the run's page 1 when it was already fetched.
     """
     logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
     filters = query.filter_key()
-    result = client.fetch(query.with_dates(first, last), live=live, on_page=on_page)
+    result = client.fetch(query.with_dates(first, last), live=live, on_page=on_page,
+                          first_page=first_page)  # fmt: skip
     if result.complete:
         table = store.store_range(
             filters,

@@ -127,7 +127,14 @@ class InventClient:
         """Close the connection pool; ``with InventClient(...)`` does it on exit."""
         self._http.close()
 
-    def fetch(self, query: Query, *, live: bool, on_page: OnPage | None = None) -> FetchResult:
+    def fetch(
+        self,
+        query: Query,
+        *,
+        live: bool,
+        on_page: OnPage | None = None,
+        first_page: Page | None = None,
+    ) -> FetchResult:
         """Return all entries of query's range, deduplicated by id, newest first.
 
         ``live=False`` for a range that ends before today (it cannot change:
@@ -139,6 +146,9 @@ class InventClient:
         retries run out is not raised: it ends the fetch, and the result is
         not complete and names the error (``stopped``); for a stable range
         it also says how far back what was read is whole (``whole_after``).
+        ``first_page`` is page 1 of query (100 entries a page) when the
+        caller already has it: it is read as the answer to the first request
+        for page 1, which is then not sent.
 
         >>> with InventClient("sk_test_doc", "http://127.0.0.1:1") as client:
         ...     client.fetch(Query.build(), live="yes")
@@ -153,8 +163,17 @@ class InventClient:
             )
         if not isinstance(live, bool):
             raise InvalidQuery(f"live must be True or False, not {live!r}", parameter="live")
+        if first_page is not None and (first_page.page, first_page.take) != (1, DEFAULT_TAKE):
+            raise InvalidQuery(
+                f"first_page must be page 1 of {DEFAULT_TAKE} entries, not {first_page!r}",
+                parameter="first_page",
+            )
+        given = [first_page] if first_page is not None else []
 
         def one_page(number: int) -> Page:
+            # Both strategies ask for page 1 first, in this thread, before any other.
+            if number == 1 and given:
+                return given.pop()
             return self.fetch_page(query, number)
 
         if live:
