@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from auditlab.api.client import InventClient
-from auditlab.api.paging import FetchResult, OnPage, Page
+from auditlab.api.paging import FetchResult, OnPage
 from auditlab.api.query import Query
 from auditlab.api.suborgs import fetch_sub_orgs
 from auditlab.cache.plan import day_range
@@ -242,25 +242,19 @@ class _PagesCounted:
         self._client = client
         self._on_page = on_page
 
-    def fetch(
-        self,
-        query: Query,
-        *,
-        live: bool,
-        on_page: OnPage | None = None,
-        first_page: Page | None = None,
-    ) -> FetchResult:
-        """Return the client's fetch of query, each page also advancing the shared bar."""
+    def fetch(self, query: Query, *, on_page: OnPage | None = None, **options: Any) -> FetchResult:
+        """Return the client's fetch of query, each page also advancing the shared bar.
+
+        ``options`` are the rest of ``InventClient.fetch``'s keywords (``live``, ``first_page``).
+        """
         if on_page is None:
-            return self._client.fetch(
-                query, live=live, on_page=self._on_page, first_page=first_page
-            )
+            return self._client.fetch(query, on_page=self._on_page, **options)
 
         def both(new: int) -> None:
             on_page(new)
             self._on_page(new)
 
-        return self._client.fetch(query, live=live, on_page=both, first_page=first_page)
+        return self._client.fetch(query, on_page=both, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
