@@ -184,6 +184,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: on a busy machine a client opening its
+    # eight connections at once lost a SYN and waited a second to retry; a real API
+    # front end accepts far more.
+    request_queue_size = 128
 
     def __init__(
         self,
