@@ -245,7 +245,7 @@ class _PagesCounted:
     def fetch(self, query: Query, *, on_page: OnPage | None = None, **options: Any) -> FetchResult:
         """Return the client's fetch of query, each page also advancing the shared bar.
 
-        ``options`` are the rest of ``InventClient.fetch``'s keywords (``live``, ``first_page``).
+        ``options`` are the rest of ``InventClient.fetch``'s keywords (``live``, ``fetched``).
         """
         if on_page is None:
             return self._client.fetch(query, on_page=self._on_page, **options)

@@ -4,8 +4,10 @@ How a call runs:
 
 1. Every argument is checked (``Query.build``, the key, the base URL, the
    numbers); nothing is sent before all of them pass.
-2. The org is resolved to its real id (one request, the first time a key asks
-   for it), so the cache is never keyed by the literal ``c``.
+2. The org is resolved to its real id, so the cache is never keyed by the
+   literal ``c``: the first time a key asks for an org, from the first pages
+   of the range an empty cache fetches first, sent at once and kept for that
+   fetch (``OrgPlanner.folder`` in ``auditlab.planner``).
 3. ``date_to`` is clipped to today (UTC). Without ``date_from``, the first day
    holding an entry is found once (two one-entry requests, while the newest
    month is already on the wire), recorded, and the range starts there;
@@ -206,8 +208,8 @@ def _fetch(
     is built and written in its own thread while the others are on the wire,
     not all together at the end. The cached days are read while the missing
     ones are on the wire. A plan's runs start as soon as it is yielded, so
-    ``plans`` may still be working out the next one. A range whose page 1
-    the planner fetched ahead starts from it.
+    ``plans`` may still be working out the next one. A range whose first
+    pages the planner fetched ahead starts from them.
     """
     client, store, query = planner.client, planner.store, planner.query
     fetched: dict[Run, pa.Table] = {}
@@ -223,7 +225,7 @@ def _fetch(
                 local.append(reader.submit(_read_local, store, plan, query.local_filters()))
                 futures += [
                     pool.submit(fetch_run, client, store, query, first, last, live=live,
-                                on_page=on_page, first_page=planner.first_page(first, last))
+                                on_page=on_page, fetched=planner.fetched_ahead(first, last))
                     for first, last, live in plan.fetches
                 ]  # fmt: skip
             for future in as_completed(futures):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from auditlab.cache.plan import (
 )
 from auditlab.cache.store import OrgCache
 from auditlab.clock import Clock, as_utc, system_clock
-from auditlab.errors import APIError
+from auditlab.errors import APIError, AuditlabError
 from auditlab.runs import newest_entry
 from auditlab.stamps import utc_day
 from auditlab.verify import Verification, verify_cache
@@ -49,7 +50,7 @@ class OrgPlanner:
     query's last day, at most today) hold for the whole sync. Nothing is
     sent until ``store`` or ``history_start`` is first used. ``look_ahead``
     lets the org's first lookup ride on page 1 of the opening range (see
-    ``folder``), for a caller that fetches ranges through ``first_page``.
+    ``folder``), for a caller that fetches ranges with ``fetched_ahead``.
 
     >>> import tempfile
     >>> from auditlab.sandbox import serve
@@ -85,7 +86,7 @@ class OrgPlanner:
         self.today = self.now.date()
         self.settled = last_settled(self.now, grace)
         self.last = min(query.date_to or self.today, self.today)
-        self._ahead: dict[Run, Page] = {}
+        self._ahead: dict[Run, dict[int, Page]] = {}
 
     @functools.cached_property
     def folder(self) -> str:
@@ -93,29 +94,38 @@ class OrgPlanner:
 
         The first time a key asks for an org, one request reads the org's
         newest entry. With ``look_ahead``, when nothing is cached under the
-        id asked for, the id is read instead from page 1 of the range a sync
-        of an empty cache fetches first (``opening``), and the page is kept
-        for that fetch (``first_page``): the question then costs no request
-        of its own, unless that page holds no entry.
+        id asked for, the id is read instead from the range a sync of an
+        empty cache fetches first (``opening``), whose first pages are kept
+        for that fetch (``fetched_ahead``): the question then costs no request
+        of its own, unless the range holds no entry.
+
+        Nothing else can be sent before the folder is known, so the requests
+        the client may have in flight would carry page 1 alone. A stable
+        range's first ``max_concurrency`` pages go at once instead (a live
+        range's later pages must be read after page 1, so it sends page 1
+        alone): a range of that many pages or more has its count and its
+        first pages after one round trip; a shorter one spends the pages
+        past its end, once per key and org.
         """
         return resolve_org_folder(self.root, self.fingerprint, self.query.org_id, self._an_entry)
 
     def _an_entry(self) -> dict[str, Any] | None:
-        """Return an entry of the org: from the opening range's page 1 when looking ahead."""
+        """Return an entry of the org: from the opening range's first pages when looking ahead."""
         cached = known_org_folder(self.root, None, self.query.org_id) is not None
         opening = self.opening() if self.look_ahead and not cached else None
         if opening is not None:
-            first, last, _ = opening
-            page = self.client.fetch_page(self.query.with_dates(first, last), 1)
-            self._ahead[first, last] = page
-            entries = page.entries
+            first, last, live = opening
+            query = self.query.with_dates(first, last)
+            pages = _first_pages(self.client, query, 1 if live else self.client.max_concurrency)
+            self._ahead[first, last] = pages
+            entries = pages[1].entries
             if entries:
                 return entries[0]
         return newest_entry(self.client, self.query.org_id)
 
-    def first_page(self, first: dt.date, last: dt.date) -> Page | None:
-        """Return page 1 of first..last when it was fetched ahead (``folder``), once; else None."""
-        return self._ahead.pop((first, last), None)
+    def fetched_ahead(self, first: dt.date, last: dt.date) -> dict[int, Page]:
+        """Return the pages of first..last fetched ahead (``folder``), by number, once."""
+        return self._ahead.pop((first, last), {})
 
     @functools.cached_property
     def store(self) -> OrgCache:
@@ -205,3 +215,21 @@ class OrgPlanner:
         first = self.query.date_from or self.newest_month()
         fetches = plan_sync(first, self.last, self.today, {}, settled=self.settled).fetches
         return fetches[0] if fetches else None
+
+
+def _first_pages(client: InventClient, query: Query, count: int) -> dict[int, Page]:
+    """Return pages 1..count of query, asked for at once, by number: page 1 and those answered.
+
+    Page 1's error is raised; a later page that fails is left out (its fetch
+    asks for it again).
+    """
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = {number: pool.submit(client.fetch_page, query, number)
+                   for number in range(1, count + 1)}  # fmt: skip
+        pages = {1: futures.pop(1).result()}
+        for number, future in futures.items():
+            try:
+                pages[number] = future.result()
+            except AuditlabError:
+                continue
+    return pages

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,18 +55,18 @@ def fetch_run(
     *,
     live: bool,
     on_page: OnPage | None = None,
-    first_page: Page | None = None,
+    fetched: Mapping[int, Page] | None = None,
 ) -> RunOutcome:
     """Fetch first..last under query's filters, cache what is whole, and say what is missing.
 
     ``live`` for a fresh run (fetched live, cached as not complete);
     otherwise the run is stable and cached as complete when it reconciles.
-    ``first_page`` is the run's page 1 when it was already fetched.
+    ``fetched`` are pages of the run already fetched, by number.
     """
     logger.info("fetching %s..%s%s", first, last, " (live)" if live else "")
     filters = query.filter_key()
     result = client.fetch(query.with_dates(first, last), live=live, on_page=on_page,
-                          first_page=first_page)  # fmt: skip
+                          fetched=fetched)  # fmt: skip
     if result.complete:
         table = store.store_range(
             filters,

@@ -126,10 +126,18 @@ def test_cold_load_equals_the_truth_at_about_one_request_per_hundred_entries(
     df = load(server)
     assert_same(df, truth(server.org.entries))
     pages = math.ceil(len(server.org.entries) / 100)
-    # + org lookup, 2 to find the first day, <= 1 per run and today's page edge
+    # + 2 to find the first day, <= 1 per run, the fresh days' and today's page edges
     assert pages <= stats.requests <= pages + 6
     assert list(df.columns) == list(COLUMN_NAMES)
     assert df.index.equals(pd.RangeIndex(len(df)))
+
+
+def test_a_first_load_finds_the_org_on_pages_it_fetches_anyway_and_asks_no_page_twice(
+    server: Any, stats: Any
+) -> None:
+    load(server)
+    assert "page=1&take=1" not in stats.queries  # no request for the org's newest entry alone
+    assert set(stats.queries.values()) == {1}
 
 
 def test_second_identical_call_sends_requests_for_today_only(server: Any, stats: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -133,7 +134,7 @@ class InventClient:
         *,
         live: bool,
         on_page: OnPage | None = None,
-        first_page: Page | None = None,
+        fetched: Mapping[int, Page] | None = None,
     ) -> FetchResult:
         """Return all entries of query's range, deduplicated by id, newest first.
 
@@ -146,9 +147,10 @@ class InventClient:
         retries run out is not raised: it ends the fetch, and the result is
         not complete and names the error (``stopped``); for a stable range
         it also says how far back what was read is whole (``whole_after``).
-        ``first_page`` is page 1 of query (100 entries a page) when the
-        caller already has it: it is read as the answer to the first request
-        for page 1, which is then not sent.
+        ``fetched`` are pages of query the caller already has, by number
+        (100 entries a page): each is read as the answer to the first request
+        for its number, which is then not sent. A live fetch takes page 1
+        only, as its later pages must be read after it.
 
         >>> with InventClient("sk_test_doc", "http://127.0.0.1:1") as client:
         ...     client.fetch(Query.build(), live="yes")
@@ -163,18 +165,18 @@ class InventClient:
             )
         if not isinstance(live, bool):
             raise InvalidQuery(f"live must be True or False, not {live!r}", parameter="live")
-        if first_page is not None and (first_page.page, first_page.take) != (1, DEFAULT_TAKE):
+        given = dict(fetched or {})
+        if any(page.take != DEFAULT_TAKE for page in given.values()) or (live and set(given) - {1}):
             raise InvalidQuery(
-                f"first_page must be page 1 of {DEFAULT_TAKE} entries, not {first_page!r}",
-                parameter="first_page",
+                f"fetched must be pages of {DEFAULT_TAKE} entries (page 1 only for a live "
+                f"fetch), not {sorted(given)}",
+                parameter="fetched",
             )
-        given = [first_page] if first_page is not None else []
 
         def one_page(number: int) -> Page:
-            # Both strategies ask for page 1 first, in this thread, before any other.
-            if number == 1 and given:
-                return given.pop()
-            return self.fetch_page(query, number)
+            # Each number is asked for once, except page 1 of a live fetch (once per pass).
+            page = given.pop(number, None)
+            return page if page is not None else self.fetch_page(query, number)
 
         if live:
             return fetch_live(one_page, on_page=on_page)
