@@ -64,6 +64,30 @@ def test_stable_fetch_equals_the_truth_and_costs_one_request_per_page(sandbox: A
     assert sum(pages) == len(expected)
 
 
+def test_pages_the_caller_already_has_are_read_as_answers_and_not_asked_for_again(
+    sandbox: Any,
+) -> None:
+    query = Query.build(date_from=days_before(10), date_to=days_before(1))
+    expected = truth(sandbox.org.entries, query.date_from, query.date_to)
+    with InventClient(base_url=sandbox.base_url, retry=NO_WAIT) as client:
+        given = {number: client.fetch_page(query, number) for number in (1, 3)}
+        sandbox.stats.reset()
+        result = client.fetch(query, live=False, fetched=given)
+    assert result.entries == expected and result.complete
+    settled(sandbox, math.ceil(len(expected) / 100) - 2)
+    asked = sorted(int(q.split("page=")[1].split("&")[0]) for q in sandbox.stats.queries)
+    assert asked == [n for n in range(1, math.ceil(len(expected) / 100) + 1) if n not in given]
+
+
+def test_a_live_fetch_takes_only_page_1_from_the_caller(sandbox: Any) -> None:
+    query = Query.build(date_from=TODAY)
+    with InventClient(base_url=sandbox.base_url, retry=NO_WAIT) as client:
+        page_2 = client.fetch_page(query, 2)
+        with pytest.raises(InvalidQuery) as caught:
+            client.fetch(query, live=True, fetched={2: page_2})
+    assert caught.value.parameter == "fetched"
+
+
 def test_stable_fetch_is_exact_through_server_errors_and_cut_bodies(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
