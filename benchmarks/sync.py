@@ -136,10 +136,12 @@ def cold_sync(
     bound = [rate_limit_bound(limit, minutes) for limit, minutes in limits]
     matrix = matrix or Matrix()
     matrix_rows = matrix.rows()
-    # The whole default org, and 60 days of a busier one (about 12,500 entries).
+    # The whole default org, 60 days of a busier one (about 12,500 entries), and a first
+    # sync of two weeks (18 pages), where round trips count more than pages.
     latency = [
         latency_bound(runs, scale=latency_scale),
         latency_bound(runs, scale=1.6 * latency_scale, days=60),
+        latency_bound(runs, scale=latency_scale, days=14),
     ]
     figure.rows += [*bound, *matrix_rows, *latency]
     headline = [f"{row['regime']}: {row['of ceiling']}, {row['429s']} 429s" for row in bound]
