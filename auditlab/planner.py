@@ -4,8 +4,9 @@
 (``auditlab.fill.fill_org``) plan an org alike and differ only in how they
 fetch what the plan lists, so both ask an ``OrgPlanner``:
 
-- which folder caches the org (``store``): the real org id, found with one
-  request the first time a key asks for it (``auditlab.cache.orgs``);
+- which folder caches the org (``folder``, ``store``): the real org id, read
+  from an entry the first time a key asks for it (``auditlab.cache.orgs``),
+  on the first pages of the sync when it looks ahead;
 - where the query's days start (``known_start``, else ``history_start``:
   two one-entry requests, recorded, never asked again);
 - which cached ranges still match the server (``verify``);
@@ -48,9 +49,10 @@ class OrgPlanner:
     The time is read once, from ``clock``: ``today``, ``settled`` (the last
     day that can be complete, ``grace`` after its end) and ``last`` (the
     query's last day, at most today) hold for the whole sync. Nothing is
-    sent until ``store`` or ``history_start`` is first used. ``look_ahead``
-    lets the org's first lookup ride on page 1 of the opening range (see
-    ``folder``), for a caller that fetches ranges with ``fetched_ahead``.
+    sent until ``folder`` is first needed or ``history_start`` is called.
+    ``look_ahead`` lets the org's first lookup ride on the first pages of
+    the opening range (see ``folder``), for a caller that fetches ranges
+    with ``fetched_ahead``.
 
     >>> import tempfile
     >>> from auditlab.sandbox import serve
@@ -93,11 +95,11 @@ class OrgPlanner:
         """Return the name of the org's cache folder: the org's real id, as its entries say.
 
         The first time a key asks for an org, one request reads the org's
-        newest entry. With ``look_ahead``, when nothing is cached under the
-        id asked for, the id is read instead from the range a sync of an
+        newest entry. With ``look_ahead``, when no folder is there yet for
+        the id asked for, the id is read instead from the range a sync of an
         empty cache fetches first (``opening``), whose first pages are kept
-        for that fetch (``fetched_ahead``): the question then costs no request
-        of its own, unless the range holds no entry.
+        for that fetch (``fetched_ahead``): the question then costs no
+        request of its own, unless the range holds no entry.
 
         Nothing else can be sent before the folder is known, so the requests
         the client may have in flight would carry page 1 alone. A stable
@@ -111,7 +113,7 @@ class OrgPlanner:
 
     def _an_entry(self) -> dict[str, Any] | None:
         """Return an entry of the org: from the opening range's first pages when looking ahead."""
-        cached = known_org_folder(self.root, None, self.query.org_id) is not None
+        cached = known_org_folder(self.root, self.fingerprint, self.query.org_id) is not None
         opening = self.opening() if self.look_ahead and not cached else None
         if opening is not None:
             first, last, live = opening

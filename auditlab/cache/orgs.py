@@ -2,8 +2,9 @@
 
 ``c`` means "the key's own org", so two keys for two orgs both asking for
 ``c`` must land in two folders. The real org id comes from the entries'
-``org.id``, found with one request the first time a key asks for an org; the
-answer is remembered under a one-way fingerprint of the key and the server
+``org.id``, read from an entry the first time a key asks for an org (a
+request for the newest, or a page a sync fetches anyway); the answer is
+remembered under a one-way fingerprint of the key and the server
 (``<root>/_keys/<fingerprint>.json``). The key itself is never written.
 """
 
