@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
@@ -90,11 +90,11 @@ class Lab:
     base: str
     token: str
 
-    def api(self, path: str) -> httpx.Response | None:
+    def api(self, path: str) -> httpx2.Response | None:
         """Return the server's answer to GET /api/<path>, None when it does not answer."""
         try:
-            return httpx.get(f"{self.base}/api/{path}", params={"token": self.token}, timeout=2)
-        except httpx.HTTPError:
+            return httpx2.get(f"{self.base}/api/{path}", params={"token": self.token}, timeout=2)
+        except httpx2.HTTPError:
             return None
 
     def notebook_url(self) -> str:
@@ -153,9 +153,9 @@ def jupyterlab(root: Path) -> Iterator[Lab]:
         yield lab
     finally:
         try:  # the server's own shutdown stops its kernels too
-            httpx.post(f"{lab.base}/api/shutdown", params={"token": token}, timeout=5)
+            httpx2.post(f"{lab.base}/api/shutdown", params={"token": token}, timeout=5)
             server.wait(timeout=15)
-        except (httpx.HTTPError, subprocess.TimeoutExpired):
+        except (httpx2.HTTPError, subprocess.TimeoutExpired):
             server.kill()
             server.wait(timeout=15)
         log.close()
