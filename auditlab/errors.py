@@ -48,6 +48,13 @@ class RetriesExhausted(APIError):
     """A request kept failing with transient errors after every retry."""
 
 
+class EntryNotFound(AuditlabError, KeyError):
+    """A frame holds no entry with the id asked for (``df.audit.entry``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class MalformedPage(AuditlabError, ValueError):
     """A response body is not a JSON array of audit-log entries."""
 

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from helpers import assert_key_absent, files_containing_key
 
+from auditlab.frame.schema import COLUMN_NAMES
 from auditlab.report import EXPLORE_NOTEBOOK, REPORT_NOTEBOOK, notebook_path, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +140,18 @@ def test_explore_lists_the_sensitive_events_with_names_and_reasons(explore_as_sh
     for column in ("actor_name", "actor_email", "member_user_name", "reason"):
         assert column in html
     assert "organisation transferred" in html and "@example.com" in html
+
+
+def test_explore_searches_every_column_and_shows_one_entry_whole(explore_as_shipped) -> None:
+    nb = nbformat.read(explore_as_shipped[0], as_version=4)
+    found = _cell(nb, "df.audit.search(").outputs[-1].data["text/html"]
+    # the person's email: their own entries name it twice, as actor and as user
+    assert "matched_in" in found and "actor_email, user_email" in found
+    shown = _cell(nb, "df.audit.entry(").outputs[-1].data["text/html"]
+    assert shown.startswith('<table class="auditlab-entry">')
+    assert shown.count("<tr>") == len(COLUMN_NAMES)
+    assert ">metadata</th>" in shown and ">org_config</th>" in shown
+    assert "{\n  &quot;" in shown  # the configs pretty-printed, one key a line
 
 
 @pytest.mark.slow

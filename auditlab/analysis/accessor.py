@@ -23,6 +23,7 @@ import pandas as pd
 
 import auditlab.analysis as analysis
 from auditlab.analysis.renamed import RENAMED, deprecated
+from auditlab.frame import lookup
 
 if TYPE_CHECKING:
     from auditlab.explorer import Explorer
@@ -86,6 +87,9 @@ class AuditAccessor:
     privileged_access_chart = _method(analysis.privileged_access_chart)
     leavers = _method(analysis.leavers)
     access_findings = _method(analysis.access_findings)
+    # Drilling down: one entry whole, and the rows holding some text.
+    entry = _method(lookup.entry)
+    search = _method(lookup.search)
 
     def explore(self) -> Explorer:
         """Return the interactive explorer over this frame (see ``auditlab.explore``).
