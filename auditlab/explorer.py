@@ -1,11 +1,12 @@
 """One panel to explore an audit log: pick a period, actor, address or action; it all redraws.
 
 ``explore(df)`` (also ``df.audit.explore()``) shows pickers for the period,
-the actor, the IP address, the action category and the action, and under
-them the timeline, the busiest actors, the actions, the map and the matching
+the actor, the IP address, the action category and the action, a search box
+(any text an entry holds, as ``df.audit.search`` finds it), and under them
+the timeline, the busiest actors, the actions, the map and the matching
 events. Changing a picker redraws them in place. Each picker lists what the
-other pickers leave, busiest first with its count, so picking a person
-narrows the addresses to theirs.
+other pickers and the search leave, busiest first with its count, so picking
+a person narrows the addresses to theirs.
 
 Built on ipywidgets: the pickers are its standard controls, its ``Output``
 areas take plotly figures that the frontend draws with its own plotly.js,
@@ -26,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -37,6 +38,7 @@ from auditlab.analysis.geo import country_summary_chart
 from auditlab.analysis.periods import timeline_chart
 from auditlab.analysis.vocabulary import in_window
 from auditlab.clock import utc_today
+from auditlab.frame.lookup import holding
 from auditlab.safety import display_text
 from auditlab.tables import show_table
 
@@ -68,7 +70,7 @@ WIDGETS_MISSING = (
 
 @dataclass(frozen=True)
 class Selection:
-    """What the pickers hold: a period of UTC days and a value per picker (None: any)."""
+    """What the pickers hold: a period of UTC days, a value per picker and a search (None: any)."""
 
     since: dt.date | None = None
     until: dt.date | None = None
@@ -76,6 +78,7 @@ class Selection:
     ip: str | None = None
     category: str | None = None
     action: str | None = None
+    text: str | None = None
 
     def mask(self, df: pd.DataFrame, *, leave_out: str | None = None) -> pd.Series:
         """Return which rows of df match, every picker but ``leave_out`` counted.
@@ -89,15 +92,18 @@ class Selection:
             value = getattr(self, picker)
             if value is not None and picker != leave_out:
                 keep &= (df[column] == value).fillna(False).astype(bool)
+        if self.text:
+            keep &= holding(df, self.text)
         return keep
 
     def words(self, names: Callable[[str], str] = str) -> str:
         """Return the pickers that filter, in words (``names`` turns an actor id into a name).
 
-        >>> Selection(actor="u1", action="member.removed").words()
-        'u1 · member.removed'
+        >>> Selection(actor="u1", action="member.removed", text="lena").words()
+        'u1 · member.removed · "lena"'
         """
-        picked = [self.actor and names(self.actor), self.ip, self.category, self.action]
+        picked = [self.actor and names(self.actor), self.ip, self.category, self.action,
+                  self.text and f'"{self.text}"']  # fmt: skip
         return " · ".join(p for p in picked if p)
 
 
@@ -105,7 +111,8 @@ class Explorer:
     """The explorer panel over one audit-log frame; displaying it shows the widgets.
 
     ``pickers`` holds the controls by name (``period``, ``actor``, ``ip``,
-    ``category``, ``action``); ``matching`` is the frame of matching events
+    ``category``, ``action``, and ``text``, the search box); ``matching`` is
+    the frame of matching events
     and ``figures`` the charts drawn for them, both kept current as the
     pickers change. ``select`` sets pickers from code.
     """
@@ -137,19 +144,27 @@ class Explorer:
             readout=False,
             layout=widgets.Layout(flex="1 1 0%"),
         )
+        self.pickers["text"] = widgets.Text(
+            description="Search",
+            placeholder="any text an entry holds: a name, an email, an id, a metadata value",
+            continuous_update=False,  # searched on Enter or leaving the box
+            layout=widgets.Layout(width="100%"),
+        )
+        self._searched: tuple[str | None, pd.DataFrame] = (None, df)
         self._period = widgets.HTML()
         self._status = widgets.HTML()
         self._outputs = {
             name: widgets.Output() for name in ("timeline", "actors", "actions", "map", "events")
         }
         reset = widgets.Button(description="Show everything", icon="undo")
-        reset.on_click(lambda _: self.select(**dict.fromkeys(PICKED)))
+        reset.on_click(lambda _: self.select(**dict.fromkeys([*PICKED, "text"])))
         row = widgets.Layout(flex_flow="row wrap", width="100%")
         self.panel = widgets.VBox(
             [
                 widgets.HBox([self.pickers["period"], self._period], layout=row),
                 widgets.HBox([self.pickers["actor"], self.pickers["ip"]], layout=row),
                 widgets.HBox([self.pickers["category"], self.pickers["action"]], layout=row),
+                self.pickers["text"],
                 widgets.HBox([reset, self._status], layout=row),
                 *self._outputs.values(),
             ]
@@ -163,7 +178,8 @@ class Explorer:
     def select(self, **picked: Any) -> Explorer:
         """Return the explorer after setting the named pickers (None: any), redrawn once.
 
-        Names are those of ``pickers``; ``period`` takes a pair of dates.
+        Names are those of ``pickers``; ``period`` takes a pair of dates,
+        ``text`` the text to search for.
         """
         unknown = set(picked) - set(self.pickers)
         if unknown:
@@ -172,8 +188,9 @@ class Explorer:
         self._quiet = True
         try:
             for name, value in picked.items():
-                if name in PICKED:
+                if name in PICKED or name == "text":
                     value = EVERY if value is None else value
+                if name in PICKED:
                     _offer(self.pickers[name], list(self.pickers[name].options), value)
                 self.pickers[name].value = value
         finally:
@@ -189,16 +206,21 @@ class Explorer:
         """Read the pickers, offer each the values the others leave, and redraw."""
         values = {name: self.pickers[name].value or None for name in PICKED}
         since, until = self.pickers["period"].value
-        self.selection = Selection(since, until, **values)
+        text = self.pickers["text"].value.strip() or None
+        self.selection = Selection(since, until, **values, text=text)
+        # The search is the slowest filter: read once per text, then the pickers work on its rows.
+        if self._searched[0] != text:
+            self._searched = (text, self._df if text is None else self._df[holding(self._df, text)])
+        found, pickers = self._searched[1], replace(self.selection, text=None)
         self._quiet = True
         try:
             for name, (column, everything) in PICKED.items():
-                rows = self._df.loc[self.selection.mask(self._df, leave_out=name), column]
+                rows = found.loc[pickers.mask(found, leave_out=name), column]
                 _offer(self.pickers[name], self._choices(name, rows, everything),
                        values[name] or EVERY)  # fmt: skip
         finally:
             self._quiet = False
-        self.matching = self._df[self.selection.mask(self._df)]
+        self.matching = found[pickers.mask(found)]
         self._redraw()
 
     def _choices(self, name: str, rows: pd.Series, everything: str) -> list[tuple[str, Hashable]]:
@@ -278,14 +300,14 @@ def explore(df: pd.DataFrame) -> Explorer:
     """Return the explorer panel over an audit-log frame; a notebook cell ending in it shows it.
 
     Pick a period, an actor, an IP address, an action category or an
-    action: the timeline, the breakdowns, the map and the table of matching
-    events redraw in place. ``.select(actor=..., ip=...)`` sets pickers from
+    action, or search for any text: the timeline, the breakdowns, the map and
+    the table of matching events redraw in place. ``.select(actor=..., ip=...)`` sets pickers from
     code; ``.matching`` is the frame they leave.
 
     >>> import auditlab.analysis
     >>> from auditlab.frame import empty_frame
     >>> sorted(explore(empty_frame()).pickers)
-    ['action', 'actor', 'category', 'ip', 'period']
+    ['action', 'actor', 'category', 'ip', 'period', 'text']
     """
     return Explorer(df)
 

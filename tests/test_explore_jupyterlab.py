@@ -70,6 +70,8 @@ class LabRun:
     title_after: str
     picked: str
     status_after: str
+    title_searched: str  # after typing the picked actor's email into the explorer's search box
+    status_searched: str
     search: str
     search_info: str
     rows_after_search: list[str]
@@ -228,6 +230,12 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
             page.set_viewport_size({"width": 1400, "height": 1900})
             page.wait_for_timeout(500)  # let plotly refit the taller window
             page.screenshot(path=str(ARTIFACTS / "explorer.png"))
+            box = explorer.locator(".widget-text input")
+            box.fill(picked.split("<")[1].split(">")[0])
+            box.press("Enter")
+            page.wait_for_function(f"{EXPLORER_TITLE}.endsWith('\"')", timeout=REDRAW_S * 1000)
+            title_searched = page.evaluate(EXPLORER_TITLE)
+            status_searched = explorer.locator(".auditlab-explorer-status").inner_text()
             search, info, rows = _search_sensitive_events(page)
             saved = _save(page, root / "notebooks" / EXPLORE_NOTEBOOK)
         finally:
@@ -235,7 +243,8 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
     return LabRun(
         seconds, seen["unexecuted"], seen["errors"], seen["charts"], seen["explorer"],
         seen["bars"], seen["note"], seen["tables"], seen["cut"], title_before, title_after,
-        picked, status_after, search, info, rows, saved, console,
+        picked, status_after, title_searched, status_searched, search, info, rows, saved,
+        console,
     )  # fmt: skip
 
 
@@ -292,6 +301,17 @@ def test_picking_an_actor_redraws_the_explorer_for_them(lab_run: LabRun) -> None
     count = lab_run.picked.rsplit("· ", 1)[1]
     assert lab_run.title_after == f"Events per day: {name}"
     assert lab_run.status_after.startswith(f"{count} of ") and name in lab_run.status_after
+
+
+def test_searching_the_actors_email_redraws_with_the_search_and_keeps_their_events(
+    lab_run: LabRun,
+) -> None:
+    name, email = lab_run.picked.split(" <")[0], lab_run.picked.split("<")[1].split(">")[0]
+    count = lab_run.picked.rsplit("· ", 1)[1]
+    assert lab_run.title_searched == f'Events per day: {name} · "{email}"'
+    # every event of theirs holds their email (as actor_email): the count stays
+    assert lab_run.status_searched.startswith(f"{count} of ")
+    assert lab_run.status_searched.endswith(f'{name} · "{email}"')
 
 
 def test_long_tables_show_every_cell_whole(lab_run: LabRun) -> None:

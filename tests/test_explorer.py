@@ -85,17 +85,35 @@ def test_a_picked_value_the_others_exclude_stays_picked_and_matches_nothing() ->
     assert explorer.figures["actors"].layout.title.text.endswith("no events")
 
 
-def test_show_everything_clears_every_picker_but_the_period() -> None:
+def test_show_everything_clears_every_picker_and_the_search_but_the_period() -> None:
     explorer = explore(SAMPLE).select(
-        actor="u1", category="assistant", period=(dt.date(2026, 10, 1), dt.date(2026, 10, 1))
-    )
+        actor="u1", category="assistant", period=(dt.date(2026, 10, 1), dt.date(2026, 10, 1)),
+        text="ana",
+    )  # fmt: skip
     assert len(explorer.matching) == 2
     (button,) = [w for w in _descendants(explorer.panel) if isinstance(w, ipywidgets.Button)]
     button.click()
-    assert [explorer.pickers[name].value for name in ("actor", "ip", "category", "action")] == [
-        EVERY
-    ] * 4
+    assert [
+        explorer.pickers[name].value for name in ("actor", "ip", "category", "action", "text")
+    ] == [EVERY] * 5
     assert len(explorer.matching) == 3  # the three events of 1 October
+
+
+def test_the_search_box_keeps_the_events_holding_the_text_and_narrows_the_pickers() -> None:
+    explorer = explore(SAMPLE)
+    explorer.pickers["text"].value = "CHEN@example"  # as pressing Enter in the box sets it
+    assert ids(explorer) == set(SAMPLE.audit.search("chen@example")["id"])
+    assert len(explorer.matching) == 3
+    assert labels(explorer, "actor") == [
+        "Every actor (3 events)", "Chen Wei <chen@example.com> · 3",
+    ]  # fmt: skip
+    assert explorer.figures["actors"].layout.title.text == 'Most active actors: "CHEN@example"'
+    # the search and a picker together; the status line says both
+    explorer.select(ip="203.0.113.9")
+    assert ids(explorer) == {SAMPLE_ENTRIES[3]["id"]}  # Chen's one event from that address
+    assert explorer._status.value == (
+        "<b>1</b> of 8 events match <i>203.0.113.9 · &quot;CHEN@example&quot;</i>"
+    )
 
 
 def test_hostile_names_show_their_hidden_characters_and_draw_no_tags() -> None:

@@ -122,6 +122,27 @@ def search(df: pd.DataFrame, text: str, *, columns: Sequence[str] | None = None)
     0  a1  actor_email
     1  a2     metadata
     """
+    matched = _matches(df, text, columns)
+    hits = matched.any(axis=1)
+    result = df.loc[hits].drop(columns=MATCHED_IN, errors="ignore")
+    where = matched.loc[hits]
+    names = where.columns.to_numpy()
+    result[MATCHED_IN] = [", ".join(names[flags]) for flags in where.to_numpy()]
+    return result
+
+
+def holding(df: pd.DataFrame, text: str, *, columns: Sequence[str] | None = None) -> pd.Series:
+    """Return which rows ``search(df, text)`` keeps, as a boolean Series on df's index.
+
+    >>> from auditlab.frame import empty_frame
+    >>> holding(empty_frame(), "lena").tolist()
+    []
+    """
+    return _matches(df, text, columns).any(axis=1)
+
+
+def _matches(df: pd.DataFrame, text: str, columns: Sequence[str] | None) -> pd.DataFrame:
+    """Return, per row and searched column, whether the column holds ``text``."""
     if not isinstance(text, str) or not text:
         raise InvalidQuery(
             "text must be a non-empty string to look for, e.g. an email, a name or an id; "
@@ -130,13 +151,7 @@ def search(df: pd.DataFrame, text: str, *, columns: Sequence[str] | None = None)
         )
     searched = _searched_columns(df, columns)
     found = {column: _holds(df[column], text, column in JSON_TEXT_COLUMNS) for column in searched}
-    matched = pd.DataFrame(found, index=df.index, columns=list(searched))
-    hits = matched.any(axis=1)
-    result = df.loc[hits].drop(columns=MATCHED_IN, errors="ignore")
-    where = matched.loc[hits]
-    names = where.columns.to_numpy()
-    result[MATCHED_IN] = [", ".join(names[flags]) for flags in where.to_numpy()]
-    return result
+    return pd.DataFrame(found, index=df.index, columns=list(searched), dtype=bool)
 
 
 def _searched_columns(df: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
@@ -157,10 +172,12 @@ def _searched_columns(df: pd.DataFrame, columns: Sequence[str] | None) -> list[s
 
 
 def _is_text(column: pd.Series) -> bool:
-    """Return whether a column holds text (strings, or categories of strings)."""
+    """Return whether a column holds text (strings, or categories of strings; nulls allowed)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return pd.api.types.is_string_dtype(column.cat.categories) or column.cat.categories.empty
-    return pd.api.types.is_string_dtype(column) or column.dtype == object
+        column = pd.Series(column.cat.categories, dtype=column.cat.categories.dtype)
+    if column.dtype == object:
+        return pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+    return pd.api.types.is_string_dtype(column)
 
 
 def _holds(column: pd.Series, text: str, is_json: bool) -> pd.Series:
