@@ -156,3 +156,15 @@ def test_search_over_a_synthetic_org_finds_exactly_the_entries_holding_the_text(
     found = df.audit.search(text)
     assert 0 < len(truth) < len(entries)
     assert set(found["id"]) == truth and len(found) == len(truth)
+
+
+def test_search_reads_text_columns_a_user_added_and_skips_columns_of_other_values():
+    # DF is newest first: HOSTILE, ROLE_CHANGE, PLAIN
+    df = DF.assign(note=["ask Ben", None, "x"], tags=[["ben"], [], ["ben"]], score=[1, 2, 3])
+    assert df.audit.search("ben")[MATCHED_IN].tolist() == [
+        "note",
+        "member_user_name, member_user_email",
+        "actor_name, actor_email, user_name, user_email",
+    ]
+    with pytest.raises(InvalidQuery, match="'tags' is not one"):
+        df.audit.search("ben", columns=["tags"])

@@ -172,10 +172,12 @@ def _searched_columns(df: pd.DataFrame, columns: Sequence[str] | None) -> list[s
 
 
 def _is_text(column: pd.Series) -> bool:
-    """Return whether a column holds text (strings, or categories of strings)."""
+    """Return whether a column holds text (strings, or categories of strings; nulls allowed)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return pd.api.types.is_string_dtype(column.cat.categories) or column.cat.categories.empty
-    return pd.api.types.is_string_dtype(column) or column.dtype == object
+        column = pd.Series(column.cat.categories, dtype=column.cat.categories.dtype)
+    if column.dtype == object:
+        return pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+    return pd.api.types.is_string_dtype(column)
 
 
 def _holds(column: pd.Series, text: str, is_json: bool) -> pd.Series:
