@@ -118,7 +118,7 @@ def run_figure(number: int, title: str, build: Callable[[], Figure]) -> Figure:
 
 def machine() -> list[str]:
     """Return the lines describing where and with what the figures were measured."""
-    packages = ("auditlab", "pandas", "pyarrow", "orjson", "msgspec", "httpx", "plotly")
+    packages = ("auditlab", "pandas", "pyarrow", "orjson", "msgspec", "httpx2", "httpx", "plotly")
     versions = ", ".join(f"{name} {_version(name)}" for name in packages)
     return [
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",

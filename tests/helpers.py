@@ -15,14 +15,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pandas as pd
 
+from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE, CACHE_DIR_VARIABLE
 from auditlab.frame import empty_frame, entries_to_table, table_to_frame
 
 PLANTED_KEY = "sk_live_PLANTED_d41d8cd98f00b204e9800998ecf8427e"
@@ -105,6 +114,96 @@ def offline_page(html_file: Path, *, width: int = 1280, height: int = 900) -> It
             yield opened
         finally:
             browser.close()
+
+
+JUPYTER_START_S = 30
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class JupyterServer:
+    """A running Jupyter server: its address and token."""
+
+    base: str
+    token: str
+
+    def api(self, path: str) -> httpx2.Response | None:
+        """Return the server's answer to GET /api/<path>, None when it does not answer."""
+        try:
+            return httpx2.get(f"{self.base}/api/{path}", params={"token": self.token}, timeout=2)
+        except httpx2.HTTPError:
+            return None
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Return the JSON answer to POST /api/<path> with a JSON body (2xx required)."""
+        answer = httpx2.post(f"{self.base}/api/{path}", params={"token": self.token}, json=body,
+                            timeout=30)  # fmt: skip
+        answer.raise_for_status()
+        return answer.json()
+
+
+@contextlib.contextmanager
+def jupyter_server(
+    root: Path,
+    *,
+    app: str = "jupyter_server",
+    args: Sequence[str] = (),
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> Iterator[JupyterServer]:
+    """Yield a Jupyter server (``app``: jupyter_server or jupyterlab) serving ``root``.
+
+    It listens on 127.0.0.1 at a free port with a random token, keeps its
+    config, runtime, data and settings in ``root``'s sibling ``state``, and
+    its kernels see no API key. ``settings`` are JupyterLab settings by plugin.
+    The server (and so its kernels) is shut down afterwards.
+    """
+    port, token = free_port(), secrets.token_hex(16)
+    state = root.parent / "state"
+    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_VARIABLE, BASE_URL_VARIABLE)}
+    env[CACHE_DIR_VARIABLE] = str(state / "cache")
+    for variable, folder in (
+        ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTER_DATA_DIR", "data"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"),
+    ):  # fmt: skip
+        env[variable] = str(state / folder)
+    for plugin, values in (settings or {}).items():
+        path = state / "settings" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    state.mkdir(parents=True, exist_ok=True)
+    log = (state / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", app, "--no-browser", "--allow-root",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            "--ServerApp.terminals_enabled=False", *args,
+        ],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    running = JupyterServer(f"http://127.0.0.1:{port}", token)
+    try:
+        deadline = time.monotonic() + JUPYTER_START_S
+        while (status := running.api("status")) is None or status.status_code != 200:
+            assert server.poll() is None, (state / "server.log").read_text()
+            assert time.monotonic() < deadline, f"{app} did not start in time"
+            time.sleep(0.2)
+        yield running
+    finally:
+        try:  # the server's own shutdown stops its kernels too
+            httpx2.post(f"{running.base}/api/shutdown", params={"token": token}, timeout=5)
+            server.wait(timeout=15)
+        except (httpx2.HTTPError, subprocess.TimeoutExpired):
+            server.kill()
+            server.wait(timeout=15)
+        log.close()
 
 
 def assert_key_absent(text: str | bytes, where: str) -> None:

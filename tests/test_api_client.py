@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
+import httpx2
 import orjson
 import pytest
 from helpers import PLANTED_KEY, FakeTime
@@ -28,12 +28,12 @@ from auditlab.errors import (
     RetriesExhausted,
 )
 
-Answer = httpx.Response | Exception
+Answer = httpx2.Response | Exception
 ENTRIES = [{"id": "alog_2", "action": "org.updated"}, {"id": "alog_1", "action": "org.updated"}]
 
 
-def ok(entries: list[dict] = ENTRIES, count: int = 2) -> httpx.Response:
-    return httpx.Response(
+def ok(entries: list[dict] = ENTRIES, count: int = 2) -> httpx2.Response:
+    return httpx2.Response(
         200, content=orjson.dumps(entries), headers={"pagination-count": str(count)}
     )
 
@@ -43,9 +43,9 @@ class Script:
 
     def __init__(self, *answers: Answer) -> None:
         self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
@@ -54,7 +54,7 @@ class Script:
 
 
 def client_for(
-    script: Callable[[httpx.Request], httpx.Response], sleeps: list[float], **policy: object
+    script: Callable[[httpx2.Request], httpx2.Response], sleeps: list[float], **policy: object
 ) -> InventClient:
     """Return a client over script whose retries and limiter share one fake clock.
 
@@ -69,7 +69,7 @@ def client_for(
         "https://invent.test",
         retry=retry,
         limiter=RateLimiter(500, clock=time.clock, sleep=time.sleep),
-        transport=httpx.MockTransport(script),
+        transport=httpx2.MockTransport(script),
     )
 
 
@@ -81,7 +81,7 @@ def fetch_one(script: Script, **policy: object) -> tuple[list[float], Callable[[
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_transient_status_is_retried_with_exponential_backoff(status: int) -> None:
-    script = Script(httpx.Response(status), httpx.Response(status), ok())
+    script = Script(httpx2.Response(status), httpx2.Response(status), ok())
     sleeps, call = fetch_one(script)
     page = call()
     assert [entry["id"] for entry in page.entries] == ["alog_2", "alog_1"]
@@ -92,11 +92,11 @@ def test_transient_status_is_retried_with_exponential_backoff(status: int) -> No
 @pytest.mark.parametrize(
     "failure",
     [
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-        httpx.ConnectTimeout("slow"),
-        httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
-        httpx.ReadError("connection reset"),
+        httpx2.ConnectError("refused"),
+        httpx2.ReadTimeout("slow"),
+        httpx2.ConnectTimeout("slow"),
+        httpx2.RemoteProtocolError("peer closed connection without sending complete message body"),
+        httpx2.ReadError("connection reset"),
     ],
     ids=lambda failure: type(failure).__name__,
 )
@@ -108,7 +108,7 @@ def test_connection_failures_and_timeouts_are_retried(failure: Exception) -> Non
 
 
 def test_a_body_that_is_not_json_is_retried() -> None:
-    cut = httpx.Response(200, content=b'[{"id": "alog_2", "act', headers={"pagination-count": "2"})
+    cut = httpx2.Response(200, content=b'[{"id": "alog_2", "act', headers={"pagination-count": "2"})
     script = Script(cut, ok())
     sleeps, call = fetch_one(script)
     assert call().requests == 2
@@ -116,14 +116,14 @@ def test_a_body_that_is_not_json_is_retried() -> None:
 
 
 def test_retry_after_seconds_is_honoured_exactly() -> None:
-    script = Script(httpx.Response(429, headers={"Retry-After": "7"}), ok())
+    script = Script(httpx2.Response(429, headers={"Retry-After": "7"}), ok())
     sleeps, call = fetch_one(script)
     call()
     assert sleeps == [7.0]
 
 
 def test_retry_after_longer_than_the_policy_allows_gives_up_at_once() -> None:
-    script = Script(httpx.Response(429, headers={"Retry-After": "3600"}), ok())
+    script = Script(httpx2.Response(429, headers={"Retry-After": "3600"}), ok())
     sleeps, call = fetch_one(script, retry_after_max=600)
     with pytest.raises(RetriesExhausted, match=r"wait 3600 s, longer than retry_after_max"):
         call()
@@ -136,14 +136,14 @@ def test_retry_after_http_date_is_measured_from_the_response_date() -> None:
         "Date": format_datetime(sent, usegmt=True),
         "Retry-After": format_datetime(sent + timedelta(seconds=12), usegmt=True),
     }
-    script = Script(httpx.Response(503, headers=headers), ok())
+    script = Script(httpx2.Response(503, headers=headers), ok())
     sleeps, call = fetch_one(script)
     call()
     assert sleeps == [12.0]
 
 
 def test_attempts_are_bounded_and_the_last_status_is_reported() -> None:
-    script = Script(*[httpx.Response(503)] * 6)
+    script = Script(*[httpx2.Response(503)] * 6)
     sleeps, call = fetch_one(script)
     with pytest.raises(RetriesExhausted) as caught:
         call()
@@ -155,7 +155,7 @@ def test_attempts_are_bounded_and_the_last_status_is_reported() -> None:
 
 
 def test_backoff_is_capped_by_backoff_max() -> None:
-    script = Script(*[httpx.ReadTimeout("slow")] * 4)
+    script = Script(*[httpx2.ReadTimeout("slow")] * 4)
     sleeps, call = fetch_one(script, max_attempts=4, backoff_initial=1.0, backoff_max=2.5)
     with pytest.raises(RetriesExhausted) as caught:
         call()
@@ -178,7 +178,7 @@ def test_full_jitter_draws_each_wait_between_zero_and_the_ceiling(
 
 
 def test_each_retry_is_logged_with_status_and_wait(caplog: pytest.LogCaptureFixture) -> None:
-    script = Script(httpx.Response(503), httpx.Response(429, headers={"Retry-After": "3"}), ok())
+    script = Script(httpx2.Response(503), httpx2.Response(429, headers={"Retry-After": "3"}), ok())
     _, call = fetch_one(script)
     with caplog.at_level(logging.INFO, logger="auditlab"):
         call()
@@ -193,7 +193,7 @@ def test_each_retry_is_logged_with_status_and_wait(caplog: pytest.LogCaptureFixt
 
 
 def test_400_raises_invalid_query_with_the_server_message_and_is_not_retried() -> None:
-    script = Script(httpx.Response(400, json={"message": "from must be a valid date"}))
+    script = Script(httpx2.Response(400, json={"message": "from must be a valid date"}))
     sleeps, call = fetch_one(script)
     with pytest.raises(InvalidQuery, match=r"HTTP 400\): from must be a valid date"):
         call()
@@ -202,7 +202,7 @@ def test_400_raises_invalid_query_with_the_server_message_and_is_not_retried() -
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_key_raises_auth_error(status: int) -> None:
-    script = Script(httpx.Response(status, json={"message": "Unauthorized"}))
+    script = Script(httpx2.Response(status, json={"message": "Unauthorized"}))
     _, call = fetch_one(script)
     with pytest.raises(AuthError) as caught:
         call()
@@ -212,7 +212,7 @@ def test_refused_key_raises_auth_error(status: int) -> None:
 
 
 def test_404_raises_not_found_naming_the_org() -> None:
-    script = Script(httpx.Response(404, text="Not Found"))
+    script = Script(httpx2.Response(404, text="Not Found"))
     _, call = fetch_one(script)
     with pytest.raises(NotFound, match="organisation 'org_acme' was not found") as caught:
         call()
@@ -241,12 +241,12 @@ def test_request_carries_bearer_auth_user_agent_and_the_query_parameters() -> No
 def test_key_never_appears_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     echoing = {"message": f"key {PLANTED_KEY} is revoked"}
     script = Script(
-        httpx.Response(503, json=echoing),
-        httpx.ReadError(f"reset while sending {PLANTED_KEY}"),
-        httpx.Response(401, json=echoing),
-        httpx.Response(400, json=echoing),
-        httpx.Response(404, json=echoing),
-        *[httpx.Response(500, json=echoing)] * 6,
+        httpx2.Response(503, json=echoing),
+        httpx2.ReadError(f"reset while sending {PLANTED_KEY}"),
+        httpx2.Response(401, json=echoing),
+        httpx2.Response(400, json=echoing),
+        httpx2.Response(404, json=echoing),
+        *[httpx2.Response(500, json=echoing)] * 6,
     )
     sleeps: list[float] = []
     with caplog.at_level(logging.DEBUG):
@@ -307,7 +307,7 @@ def test_bad_retry_policy_is_refused_naming_the_parameter(policy: dict[str, floa
 
 
 def test_429_with_retry_after_pauses_the_shared_limiter() -> None:
-    script = Script(httpx.Response(429, headers={"Retry-After": "4"}), ok(), ok())
+    script = Script(httpx2.Response(429, headers={"Retry-After": "4"}), ok(), ok())
     sleeps: list[float] = []
     client = client_for(script, sleeps, sleep=lambda seconds: None)
     client.fetch_page(Query.build(), 1)  # its retry does not wait: the limiter does
@@ -327,18 +327,18 @@ def test_clients_of_one_base_url_and_limit_share_one_limiter() -> None:
     assert first.limit == 500
 
 
-def limited(seconds: int = 1) -> httpx.Response:
-    return httpx.Response(429, headers={"Retry-After": str(seconds)})
+def limited(seconds: int = 1) -> httpx2.Response:
+    return httpx2.Response(429, headers={"Retry-After": str(seconds)})
 
 
 def test_429s_do_not_use_up_the_tries_kept_for_faults() -> None:
-    script = Script(*[limited()] * 8, httpx.Response(503), ok())
+    script = Script(*[limited()] * 8, httpx2.Response(503), ok())
     _, call = fetch_one(script, max_attempts=2)
     assert call().requests == 10
 
 
 def test_faults_still_end_after_max_attempts_with_429s_in_between() -> None:
-    script = Script(httpx.Response(503), limited(), httpx.Response(502), ok())
+    script = Script(httpx2.Response(503), limited(), httpx2.Response(502), ok())
     _, call = fetch_one(script, max_attempts=2)
     with pytest.raises(RetriesExhausted, match="failed 2 times, last with HTTP 502"):
         call()
@@ -358,9 +358,9 @@ def test_endless_429s_end_once_give_up_after_passes_without_progress() -> None:
 
 def test_other_requests_accepted_meanwhile_keep_a_throttled_request_trying() -> None:
     sleeps: list[float] = []
-    requests: list[httpx.Request] = []
+    requests: list[httpx2.Request] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         requests.append(request)
         if len(requests) <= 20:
             client.limiter.succeeded()  # another page of the sync got through meanwhile

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-import httpx
+import httpx2
 import pytest
 from helpers import FakeTime
 
@@ -304,5 +304,5 @@ def test_bad_tuning_is_refused_naming_the_parameter(tuning: dict[str, float]) ->
 def test_rate_limit_headers_are_read_in_each_common_spelling(
     headers: dict[str, str], budget: Budget | None
 ) -> None:
-    response = httpx.Headers(headers)
+    response = httpx2.Headers(headers)
     assert read_budget(response, date=response.get("date")) == budget

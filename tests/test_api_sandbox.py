@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from helpers import NOW, PLANTED_KEY, TODAY, days_before
 
@@ -141,7 +141,7 @@ def test_the_same_server_answers_429_to_a_client_without_the_limiter() -> None:
     with serve(api_key=PLANTED_KEY, seed=2, days=14, now=NOW, rate_limit=10,
                window_s=1.0) as server:  # fmt: skip
         headers = {"Authorization": f"Bearer {PLANTED_KEY}"}
-        with httpx.Client(base_url=server.base_url, headers=headers) as plain:
+        with httpx2.Client(base_url=server.base_url, headers=headers) as plain:
             statuses = [plain.get("/orgs/c/audit-logs").status_code for _ in range(11)]
     assert statuses == [200] * 10 + [429]
 
@@ -264,7 +264,7 @@ def test_missing_key_is_refused_before_any_request(
 
 def test_plain_http_to_a_non_loopback_host_is_refused_before_any_request(sandbox: Any) -> None:
     sandbox.stats.reset()
-    port = httpx.URL(sandbox.base_url).port
+    port = httpx2.URL(sandbox.base_url).port
     with pytest.raises(InvalidQuery) as caught:
         _fetch(f"http://sandbox.example:{port}")()
     assert caught.value.parameter == "base_url"

@@ -10,23 +10,14 @@ server and its kernel are shut down at the end; every wait is bounded.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, JupyterServer, jupyter_server
 
-from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE, CACHE_DIR_VARIABLE
 from auditlab.report import EXPLORE_NOTEBOOK, notebook_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -34,7 +25,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PLOTLY = "application/vnd.plotly.v1+json"
 NOTEBOOK_CHARTS = 7  # six of the whole log, one of one person
 EXPLORER_CHARTS = 4  # timeline, actors, actions, map
-SERVER_START_S = 30
 OPEN_S = 40
 RUN_ALL_S = 90
 REDRAW_S = 20
@@ -79,88 +69,24 @@ class LabRun:
     console_errors: list[str]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _notebook_url(lab: JupyterServer) -> str:
+    """Return the address that opens the explore notebook in JupyterLab."""
+    return f"{lab.base}/lab/tree/notebooks/{EXPLORE_NOTEBOOK}?token={lab.token}"
 
 
-@dataclass
-class Lab:
-    """A running JupyterLab: its address and token."""
-
-    base: str
-    token: str
-
-    def api(self, path: str) -> httpx.Response | None:
-        """Return the server's answer to GET /api/<path>, None when it does not answer."""
-        try:
-            return httpx.get(f"{self.base}/api/{path}", params={"token": self.token}, timeout=2)
-        except httpx.HTTPError:
-            return None
-
-    def notebook_url(self) -> str:
-        """Return the address that opens the explore notebook in JupyterLab."""
-        return f"{self.base}/lab/tree/notebooks/{EXPLORE_NOTEBOOK}?token={self.token}"
-
-    def wait_for_connected_kernel(self, seconds: float) -> None:
-        """Return once a kernel is idle with a browser connected to it (Run All needs one)."""
-        deadline = time.monotonic() + seconds
-        while True:
-            kernels = self.api("kernels")
-            # a server still starting may answer with an error object instead of the list
-            listed = kernels.json() if kernels is not None and kernels.status_code == 200 else []
-            if isinstance(listed, list) and any(
-                k["execution_state"] == "idle" and k["connections"] > 0 for k in listed
-            ):
-                return
-            assert time.monotonic() < deadline, "the notebook's kernel did not start in time"
-            time.sleep(0.2)
-
-
-@contextmanager
-def jupyterlab(root: Path) -> Iterator[Lab]:
-    """Yield a JupyterLab serving ``root`` on 127.0.0.1; shut it down afterwards."""
-    port, token = _free_port(), secrets.token_hex(16)
-    state = root.parent / "state"
-    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_VARIABLE, BASE_URL_VARIABLE)}
-    env[CACHE_DIR_VARIABLE] = str(state / "cache")
-    for variable, folder in (
-        ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-        ("JUPYTER_DATA_DIR", "data"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
-        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"),
-    ):  # fmt: skip
-        env[variable] = str(state / folder)
-    for plugin, values in SETTINGS.items():
-        path = state / "settings" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    log = (state / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--ServerApp.terminals_enabled=False", "--LabApp.extension_manager=readonly",
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    lab = Lab(f"http://127.0.0.1:{port}", token)
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while lab.api("status") is None or lab.api("status").status_code != 200:
-            assert server.poll() is None, (state / "server.log").read_text()
-            assert time.monotonic() < deadline, "JupyterLab did not start in time"
-            time.sleep(0.2)
-        yield lab
-    finally:
-        try:  # the server's own shutdown stops its kernels too
-            httpx.post(f"{lab.base}/api/shutdown", params={"token": token}, timeout=5)
-            server.wait(timeout=15)
-        except (httpx.HTTPError, subprocess.TimeoutExpired):
-            server.kill()
-            server.wait(timeout=15)
-        log.close()
+def _wait_for_connected_kernel(lab: JupyterServer, seconds: float) -> None:
+    """Return once a kernel is idle with a browser connected to it (Run All needs one)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        kernels = lab.api("kernels")
+        # a server still starting may answer with an error object instead of the list
+        listed = kernels.json() if kernels is not None and kernels.status_code == 200 else []
+        if isinstance(listed, list) and any(
+            k["execution_state"] == "idle" and k["connections"] > 0 for k in listed
+        ):
+            return
+        assert time.monotonic() < deadline, "the notebook's kernel did not start in time"
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -174,13 +100,17 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
     shutil.copy(notebook_path(EXPLORE_NOTEBOOK), root / "notebooks" / EXPLORE_NOTEBOOK)
     ARTIFACTS.mkdir(exist_ok=True)
     console: list[str] = []
-    with jupyterlab(root) as lab, sync_playwright() as playwright:
+    with (
+        jupyter_server(root, app="jupyterlab", args=["--LabApp.extension_manager=readonly"],
+                       settings=SETTINGS) as lab,
+        sync_playwright() as playwright,
+    ):  # fmt: skip
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-            page.goto(lab.notebook_url())
-            lab.wait_for_connected_kernel(OPEN_S)
+            page.goto(_notebook_url(lab))
+            _wait_for_connected_kernel(lab, OPEN_S)
             started = time.monotonic()
             page.click("li.lm-MenuBar-item:has-text('Run')")
             page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
@@ -267,10 +197,20 @@ def _save(page, path: Path) -> bytes:
     page.click("li.lm-MenuBar-item:has-text('File')")
     page.click("li.lm-Menu-item[data-command='docmanager:save']")
     deadline = time.monotonic() + REDRAW_S
-    while path.read_bytes() == before:
+    while True:  # until the file has changed and is whole: it may be read mid-write (empty)
+        saved = path.read_bytes()
+        if saved != before and _is_json(saved):
+            return saved
         assert time.monotonic() < deadline, "JupyterLab did not save the notebook"
         time.sleep(0.2)
-    return path.read_bytes()
+
+
+def _is_json(text: bytes) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def test_run_all_executes_every_cell_without_an_error(lab_run: LabRun) -> None:

@@ -1,4 +1,5 @@
-"""Layers: a client user pays for no pandas, and no module inside auditlab imports the package."""
+"""Layers: a client user pays for no pandas, no module inside auditlab imports the package,
+and the HTTP client is httpx2."""
 
 from __future__ import annotations
 
@@ -79,12 +80,19 @@ def test_the_version_is_the_installed_packages_and_written_once():
     assert written == ["_version.py"]
 
 
+def package_trees() -> list[tuple[str, ast.Module]]:
+    """Return (module file, its syntax tree) for every module of the package."""
+    return [
+        (path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text()))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    ]
+
+
 def package_imports() -> list[tuple[str, str]]:
     """Return (module file, what it takes) for every import of the top package itself."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        where = path.relative_to(PACKAGE).as_posix()
-        for node in ast.walk(ast.parse(path.read_text())):
+    for where, tree in package_trees():
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 found += [(where, a.name) for a in node.names if a.name == "auditlab"]
             elif isinstance(node, ast.ImportFrom) and node.module == "auditlab":
@@ -99,11 +107,51 @@ def test_no_module_inside_auditlab_imports_the_top_package():
     assert package_imports() == []
 
 
+UNMAINTAINED = ("httpx", "httpcore")  # httpx2 and httpcore2 replace them
+
+
+def unmaintained_imports(tree: ast.AST) -> list[int]:
+    """Return the lines of every import of httpx or httpcore (or a submodule) in ``tree``."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        lines += [node.lineno for name in names if name.split(".")[0] in UNMAINTAINED]
+    return lines
+
+
+def test_the_import_check_sees_every_spelling_of_httpx_and_lets_httpx2_pass():
+    source = """
+import httpx
+from httpx import Client
+import json, httpx._models as models
+def later():
+    import httpcore
+import httpx2
+from httpx2 import URL
+from . import httpx_helpers
+"""
+    assert unmaintained_imports(ast.parse(source)) == [2, 3, 4, 6]
+
+
+def test_auditlab_imports_its_http_client_as_httpx2_never_httpx():
+    trees = dict(package_trees())
+    found = {where: unmaintained_imports(tree) for where, tree in trees.items()}
+    assert {where: lines for where, lines in found.items() if lines} == {}
+    assert any(
+        isinstance(node, ast.Import) and [a.name for a in node.names] == ["httpx2"]
+        for node in trees["api/client.py"].body
+    )
+
+
 def spelled_out(pattern: str) -> list[str]:
     """Return module:line of every code string (docstrings aside) that matches ``pattern``."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        tree = ast.parse(path.read_text())
+    for where, tree in package_trees():
         docstrings = {
             id(node.body[0].value)
             for node in ast.walk(tree)
@@ -111,7 +159,7 @@ def spelled_out(pattern: str) -> list[str]:
             and node.body and isinstance(node.body[0], ast.Expr)
         }  # fmt: skip
         found += [
-            f"{path.relative_to(PACKAGE).as_posix()}:{node.lineno}"
+            f"{where}:{node.lineno}"
             for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str)
             and id(node) not in docstrings and re.search(pattern, node.value)

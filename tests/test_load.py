@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import duckdb
-import httpx
+import httpx2
 import orjson
 import pandas as pd
 import pytest
@@ -387,14 +387,14 @@ def by_time_then_id(df: pd.DataFrame) -> pd.DataFrame:
     return categories_as_text(ordered)
 
 
-class FailAfter(httpx.BaseTransport):
+class FailAfter(httpx2.BaseTransport):
     """Real HTTP to the sandbox; after ``after`` requests the sandbox answers only 5xx."""
 
     def __init__(self, server: Any, after: int) -> None:
         self.server, self.after, self.sent = server, after, 0
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx2.HTTPTransport()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         self.sent += 1
         if self.sent > self.after:
             self.server.server.knobs = replace(self.server.server.knobs, fault_rate=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
+import httpx2
 import pytest
 
 from auditlab.cli import main
@@ -135,7 +135,7 @@ def org():
 def test_rate_headers_are_a_switch(org, headers_on: bool) -> None:
     with serve(org=org, api_key=KEY, rate_limit=2, rate_headers=headers_on) as sandbox:
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=sandbox.base_url, headers=auth) as client:
+        with httpx2.Client(base_url=sandbox.base_url, headers=auth) as client:
             answers = [client.get("/orgs/c/audit-logs", params={"take": 1}) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert 1 <= int(answers[2].headers["Retry-After"]) <= 60
@@ -152,7 +152,7 @@ def test_serve_counts_short_windows_without_patching_anything(org, algorithm: st
         assert sandbox.server.limiter.window_s == 1.0
         assert sandbox.server.limiter.algorithm == algorithm
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=sandbox.base_url, headers=auth) as client:
+        with httpx2.Client(base_url=sandbox.base_url, headers=auth) as client:
             answers = [client.get("/orgs/c/audit-logs", params={"take": 1}) for _ in range(4)]
     assert [a.status_code for a in answers][-1] == 429
     # a sixtieth of the window is the sandbox's "second": the wait fits the short window

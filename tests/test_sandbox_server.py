@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from auditlab.actions import ACTION_SET
@@ -33,13 +33,13 @@ def server(org) -> Iterator:
 
 
 @pytest.fixture
-def client(server) -> Iterator[httpx.Client]:
+def client(server) -> Iterator[httpx2.Client]:
     headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=server.base_url, headers=headers) as c:
+    with httpx2.Client(base_url=server.base_url, headers=headers) as c:
         yield c
 
 
-def _fetch_all(client: httpx.Client, **params: str) -> list[dict]:
+def _fetch_all(client: httpx2.Client, **params: str) -> list[dict]:
     entries: list[dict] = []
     page = 1
     while True:
@@ -214,7 +214,7 @@ def test_the_org_id_or_c_serve_the_same_log_and_other_orgs_are_404(client, org):
     ],
 )
 def test_missing_or_wrong_key_answers_401_without_echoing_it(server, headers):
-    response = httpx.get(f"{server.base_url}/orgs/c/audit-logs", headers=headers)
+    response = httpx2.get(f"{server.base_url}/orgs/c/audit-logs", headers=headers)
     assert response.status_code == 401
     assert response.json()["message"]
     assert KEY not in response.text and "sk_wrong_key" not in response.text
@@ -222,7 +222,7 @@ def test_missing_or_wrong_key_answers_401_without_echoing_it(server, headers):
 
 
 def test_stats_count_requests_statuses_and_query_strings(org):
-    with serve(org=org, api_key=KEY) as sandbox, httpx.Client(base_url=sandbox.base_url) as c:
+    with serve(org=org, api_key=KEY) as sandbox, httpx2.Client(base_url=sandbox.base_url) as c:
         auth = {"Authorization": f"Bearer {KEY}"}
         c.get("/orgs/c/audit-logs?take=2", headers=auth)
         c.get("/orgs/c/audit-logs?take=2", headers=auth)
@@ -238,7 +238,7 @@ def test_stats_count_requests_statuses_and_query_strings(org):
 def test_rate_limit_answers_429_with_an_integer_retry_after(org):
     with serve(org=org, api_key=KEY, rate_limit=5) as sandbox:
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=sandbox.base_url, headers=auth) as c:
+        with httpx2.Client(base_url=sandbox.base_url, headers=auth) as c:
             statuses = [
                 c.get("/orgs/c/audit-logs", params={"take": 1}).status_code for _ in range(5)
             ]
@@ -252,7 +252,7 @@ def test_rate_limit_answers_429_with_an_integer_retry_after(org):
 def test_fault_rate_one_answers_every_request_with_a_5xx(org):
     with serve(org=org, api_key=KEY, fault_rate=1.0) as sandbox:
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=sandbox.base_url, headers=auth) as c:
+        with httpx2.Client(base_url=sandbox.base_url, headers=auth) as c:
             statuses = [c.get("/orgs/c/audit-logs").status_code for _ in range(12)]
     assert set(statuses) <= {500, 502, 503}
     assert len(set(statuses)) > 1
@@ -264,7 +264,7 @@ def test_fault_rate_is_a_seeded_share_of_requests(org):
     for _ in range(2):
         with serve(org=org, api_key=KEY, fault_rate=0.3, seed=9) as sandbox:
             auth = {"Authorization": f"Bearer {KEY}"}
-            with httpx.Client(base_url=sandbox.base_url, headers=auth) as c:
+            with httpx2.Client(base_url=sandbox.base_url, headers=auth) as c:
                 runs.append([c.get("/orgs/c/audit-logs?take=1").status_code for _ in range(40)])
     assert runs[0] == runs[1]
     assert 0 < sum(s >= 500 for s in runs[0]) < 40
@@ -281,8 +281,8 @@ def test_cut_rate_one_sends_half_the_body_then_closes(org):
             raw = b""
             while chunk := sock.recv(65536):
                 raw += chunk
-        with pytest.raises(httpx.RemoteProtocolError):
-            httpx.get(
+        with pytest.raises(httpx2.RemoteProtocolError):
+            httpx2.get(
                 f"{sandbox.base_url}/orgs/c/audit-logs", headers={"Authorization": f"Bearer {KEY}"}
             )
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -301,7 +301,7 @@ def test_live_appends_new_entries_at_the_front_after_each_page():
     before = len(org.entries)
     with serve(org=org, api_key=KEY, live=3) as sandbox:
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=sandbox.base_url, headers=auth) as c:
+        with httpx2.Client(base_url=sandbox.base_url, headers=auth) as c:
             first = c.get("/orgs/c/audit-logs", params={"take": 5})
             second = c.get("/orgs/c/audit-logs", params={"take": 5})
     assert first.headers["pagination-count"] == str(before)
@@ -325,8 +325,8 @@ def test_live_entries_are_deterministic_for_a_seed():
         org = generate_org(seed=8, days=14, now=NOW)
         with serve(org=org, api_key=KEY, live=4, seed=8) as sandbox:
             auth = {"Authorization": f"Bearer {KEY}"}
-            httpx.get(f"{sandbox.base_url}/orgs/c/audit-logs?take=1", headers=auth)
-            httpx.get(f"{sandbox.base_url}/orgs/c/audit-logs?take=1", headers=auth)
+            httpx2.get(f"{sandbox.base_url}/orgs/c/audit-logs?take=1", headers=auth)
+            httpx2.get(f"{sandbox.base_url}/orgs/c/audit-logs?take=1", headers=auth)
         actions.append([(e["action"], (e["actor"] or {}).get("id")) for e in org.entries[:8]])
     assert actions[0] == actions[1]
 
@@ -336,7 +336,7 @@ def test_chaos_adds_unknown_actions_and_fields_but_spares_the_answer_key():
     planted = {i for incident in org.answer_key for i in incident.entry_ids}
     with serve(org=org, api_key=KEY, chaos=0.2, rate_limit=None) as sandbox:
         auth = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=sandbox.base_url, headers=auth) as c:
+        with httpx2.Client(base_url=sandbox.base_url, headers=auth) as c:
             served = _fetch_all(c)
             rejected = c.get("/orgs/c/audit-logs", params={"action": "agent.summoned"})
     assert served == org.entries
@@ -352,7 +352,7 @@ def test_chaos_adds_unknown_actions_and_fields_but_spares_the_answer_key():
 def test_latency_delays_each_answer(org):
     with serve(org=org, api_key=KEY, latency_ms=150) as sandbox:
         auth = {"Authorization": f"Bearer {KEY}"}
-        response = httpx.get(f"{sandbox.base_url}/orgs/c/audit-logs?take=1", headers=auth)
+        response = httpx2.get(f"{sandbox.base_url}/orgs/c/audit-logs?take=1", headers=auth)
     assert response.status_code == 200
     assert response.elapsed >= dt.timedelta(milliseconds=150)
 
@@ -360,10 +360,10 @@ def test_latency_delays_each_answer(org):
 def test_serve_stops_cleanly_and_frees_its_port(org):
     with serve(org=org, api_key=KEY) as sandbox:
         url = sandbox.base_url
-        with httpx.Client() as c:
+        with httpx2.Client() as c:
             assert c.get(f"{url}/orgs/c/audit-logs?take=1").status_code == 401
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{url}/orgs/c/audit-logs")
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(f"{url}/orgs/c/audit-logs")
 
 
 def test_serve_refuses_a_non_loopback_host(org):
@@ -382,7 +382,7 @@ def test_command_prints_url_and_key_serves_then_stops_on_a_signal(stop):
         lines = [process.stdout.readline() for _ in range(4)]
         url = next(line.split("=", 1)[1].strip() for line in lines if "BASE_URL" in line)
         assert "INVENT_API_KEY=k\n" in lines
-        response = httpx.get(
+        response = httpx2.get(
             f"{url}/orgs/c/audit-logs?take=2", headers={"Authorization": "Bearer k"}
         )
         assert response.status_code == 200 and len(response.json()) == 2

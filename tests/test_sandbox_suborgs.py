@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from helpers import NOW, PLANTED_KEY
 
@@ -21,8 +21,8 @@ def group() -> Iterator[Any]:
         yield sb
 
 
-def get(sandbox: Any, path: str) -> httpx.Response:
-    return httpx.get(f"{sandbox.base_url}{path}", headers=HEADERS)
+def get(sandbox: Any, path: str) -> httpx2.Response:
+    return httpx2.get(f"{sandbox.base_url}{path}", headers=HEADERS)
 
 
 def test_listing_pages_through_the_sub_orgs_oldest_first_with_members(group: Any) -> None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from auditlab.cli import build_parser
@@ -23,7 +23,7 @@ NOW = dt.datetime(2026, 3, 15, 0, 3, tzinfo=dt.UTC)
 def fetch_all(server: Any, take: int = 100, **params: str) -> tuple[list[dict[str, Any]], int]:
     """Return every entry the server answers for params (pages of take) and its count."""
     entries: list[dict[str, Any]] = []
-    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}"}) as c:
+    with httpx2.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}"}) as c:
         for page in range(1, 5000):
             response = c.get("/orgs/c/audit-logs", params={**params, "page": page, "take": take})
             assert response.status_code == 200, response.text

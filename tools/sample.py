@@ -19,7 +19,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import orjson
 
 from auditlab.api.query import PARAMETER_NAMES
@@ -52,7 +52,7 @@ def write_sample(folder: Path) -> dict[str, Any]:
     count = 0
     with (
         serve(org=org, api_key="sample", rate_limit=None) as sandbox,
-        httpx.Client(
+        httpx2.Client(
             base_url=sandbox.base_url, headers={"Authorization": "Bearer sample"}
         ) as client,
     ):

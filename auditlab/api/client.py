@@ -7,7 +7,7 @@ to a range). This module joins them around one request function and maps
 answers to auditlab's exceptions.
 
 Threads, not asyncio: pages run in a ``ThreadPoolExecutor`` over one
-thread-safe ``httpx.Client``, so the client also works inside Jupyter's
+thread-safe ``httpx2.Client``, so the client also works inside Jupyter's
 running event loop.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
-import httpx
+import httpx2
 import orjson
 
 from auditlab._version import __version__
@@ -37,11 +37,11 @@ from auditlab.errors import APIError, AuthError, InvalidQuery, NotFound
 USER_AGENT = f"auditlab/{__version__}"
 COUNT_HEADER = "pagination-count"
 # Failures of the connection or of the body, not of our request: worth another try.
-TRANSIENT_ERRORS: tuple[type[httpx.HTTPError], ...] = (
-    httpx.TimeoutException,
-    httpx.NetworkError,  # connect, read, write and close errors
-    httpx.RemoteProtocolError,  # e.g. the body ended before Content-Length
-    httpx.DecodingError,  # a compressed body cut short
+TRANSIENT_ERRORS: tuple[type[httpx2.HTTPError], ...] = (
+    httpx2.TimeoutException,
+    httpx2.NetworkError,  # connect, read, write and close errors
+    httpx2.RemoteProtocolError,  # e.g. the body ended before Content-Length
+    httpx2.DecodingError,  # a compressed body cut short
 )
 SERVER_MESSAGE_LIMIT = 300
 # Invent's parameter names back to ours, to name the parameter a 400 answer blames.
@@ -76,7 +76,7 @@ class InventClient:
         rate_limit: int = INVENT_RATE_LIMIT,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx2.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
     ) -> None:
         check_whole_number("max_concurrency", max_concurrency, "requests in flight")
@@ -95,13 +95,13 @@ class InventClient:
         self.max_concurrency = max_concurrency
         self._key = ApiKey(resolve_api_key(api_key))
         self._in_flight = threading.BoundedSemaphore(max_concurrency)
-        self._http = httpx.Client(
+        self._http = httpx2.Client(
             base_url=self.base_url,
             auth=_BearerAuth(self._key),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx2.Timeout(timeout),
             verify=_tls_context(),
-            limits=httpx.Limits(
+            limits=httpx2.Limits(
                 max_connections=max_concurrency, max_keepalive_connections=max_concurrency
             ),
             transport=transport,
@@ -220,7 +220,7 @@ class InventClient:
                 response = self._http.get(path, params=params)
             except TRANSIENT_ERRORS as exc:
                 raise Transient(type(exc).__name__) from None
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 raise APIError(
                     f"GET {path} failed: {type(exc).__name__}: {self._key.scrub(str(exc))}"
                 ) from None
@@ -252,7 +252,7 @@ class InventClient:
         except TypeError as error:
             raise APIError(f"GET {path} answered {error}", status_code=status) from None
 
-    def _learn(self, response: httpx.Response, sent: float) -> None:
+    def _learn(self, response: httpx2.Response, sent: float) -> None:
         """Tell the limiter what the answer to the request sent at ``sent`` says of the limit."""
         headers = response.headers
         budget = read_budget(headers, date=headers.get("date"))
@@ -263,7 +263,7 @@ class InventClient:
         elif response.status_code == 200:
             self.limiter.succeeded()
 
-    def _error(self, response: httpx.Response, path: str, org_id: str) -> APIError | InvalidQuery:
+    def _error(self, response: httpx2.Response, path: str, org_id: str) -> APIError | InvalidQuery:
         """Return the exception for a non-retryable answer, with the server's message."""
         status = response.status_code
         message, parameter = self._server_says(response)
@@ -286,7 +286,7 @@ class InventClient:
             )
         return APIError(f"GET {path} answered HTTP {status}: {message}", status_code=status)
 
-    def _server_says(self, response: httpx.Response) -> tuple[str, str | None]:
+    def _server_says(self, response: httpx2.Response) -> tuple[str, str | None]:
         """Return the server's error message (short, key scrubbed) and the parameter it names."""
         try:
             body: Any = orjson.loads(response.content)
@@ -306,19 +306,20 @@ class InventClient:
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """Return the process's one TLS context, as httpx would make it (its CA bundle, env).
+    """Return the process's one TLS context, as httpx2 makes it (the system's trust store).
 
-    Loading the CA bundle costs about 20 ms, which every client would pay again.
+    ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` still name another bundle. Loading the
+    certificates costs about 20 ms, which every client would pay again.
     """
-    return httpx.create_ssl_context()
+    return httpx2.create_ssl_context()
 
 
-class _BearerAuth(httpx.Auth):
+class _BearerAuth(httpx2.Auth):
     """Adds ``Authorization: Bearer <key>`` to each request, keeping the key out of reprs."""
 
     def __init__(self, key: ApiKey) -> None:
         self._key = key
 
-    def auth_flow(self, request: httpx.Request) -> Any:
+    def auth_flow(self, request: httpx2.Request) -> Any:
         request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
         yield request

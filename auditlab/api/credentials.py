@@ -20,7 +20,7 @@ import ipaddress
 import os
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from auditlab.environment import API_KEY_VARIABLE, BASE_URL_VARIABLE
 from auditlab.errors import InvalidQuery, MissingAPIKey
@@ -186,8 +186,8 @@ def resolve_base_url(base_url: str | None = None) -> str:
             f"base_url must be a string like {DEFAULT_BASE_URL!r}", parameter="base_url"
         )
     try:
-        url = httpx.URL(chosen)
-    except (httpx.InvalidURL, TypeError):
+        url = httpx2.URL(chosen)
+    except (httpx2.InvalidURL, TypeError):
         url = None
     if url is None or not url.host or url.scheme not in ("https", "http"):
         raise InvalidQuery(

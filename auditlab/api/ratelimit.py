@@ -118,7 +118,7 @@ def read_budget(headers: Mapping[str, str], *, date: str | None = None) -> Budge
     ``X-RateLimit-*``. A reset may be seconds or a Unix time (measured from
     the response's ``Date`` when there is one). A limit without a window is
     ignored: "60" per second and "60" per hour would mean opposite things.
-    ``headers`` must look names up case-insensitively (``httpx.Headers``) or
+    ``headers`` must look names up case-insensitively (``httpx2.Headers``) or
     hold them in lower case.
 
     >>> read_budget({"ratelimit-remaining": "3", "ratelimit-reset": "20",

@@ -528,10 +528,10 @@ def serve(
     for a seed, the incidents spared; the newest such entry of the history
     carries 5 MB of metadata (``auditlab.sandbox.hostile``).
 
-    >>> import httpx
+    >>> import httpx2
     >>> with serve(api_key="k", days=30) as sb:
-    ...     httpx.get(f"{sb.base_url}/orgs/c/audit-logs?take=1",
-    ...               headers={"Authorization": "Bearer k"}).status_code
+    ...     httpx2.get(f"{sb.base_url}/orgs/c/audit-logs?take=1",
+    ...                headers={"Authorization": "Bearer k"}).status_code
     200
     """
     check_loopback(host)
